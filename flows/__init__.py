@@ -1,0 +1,1 @@
+"""Prefect flows: one module per schedule or runbook; deployments.py builds every deployment."""

@@ -1,0 +1,45 @@
+"""What every flow loads at its start: the catalog, the store URL and notification targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.tasks import exponential_backoff
+
+from postdeploy.adapters.notify import Target
+from postdeploy.catalog import Catalog, load_catalog
+from postdeploy.settings import get_settings
+
+
+def catalog(path: str | None) -> Catalog:
+    return load_catalog(Path(path) if path else get_settings().catalog)
+
+
+def store_url(store_block: str | None) -> str:
+    """The store URL from a StoreConnection block when one is named, else from settings."""
+    if store_block:
+        from blocks.store import StoreConnection
+
+        block = StoreConnection.load(store_block)
+        return block.url.get_secret_value()  # type: ignore[union-attr,no-any-return]
+    return get_settings().database_url
+
+
+def store_retry_options() -> dict[str, object]:
+    settings = get_settings()
+    return {
+        "retries": settings.store_retries,
+        "retry_delay_seconds": exponential_backoff(backoff_factor=settings.store_retry_delay_s),
+    }
+
+
+def route_targets(cat: Catalog) -> dict[str, Target]:
+    targets = {}
+    for route in cat.routes:
+        if route.block:
+            from blocks.notifier import Notifier
+
+            targets[route.name] = Notifier.load(route.block).target()  # type: ignore[union-attr]
+        else:
+            targets[route.name] = Target(kind=route.kind, url=route.url)
+    return targets

@@ -1,0 +1,70 @@
+"""health-check: probe every check in the catalog, store the results, alert on state changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.common import catalog as load
+from flows.common import route_targets, store_retry_options, store_url
+from postdeploy.settings import get_settings
+from tasks.checks import probe_batch
+from tasks.notify import notify_state_changes
+from tasks.reports import uptime_report
+from tasks.store import record_sweep
+
+
+@flow(name="health-check", description="Probe every service's checks and alert on changes.")
+def health_check(
+    catalog_path: str | None = None,
+    services: list[str] | None = None,
+    store_block: str | None = None,
+    write_report: bool = True,
+) -> dict[str, Any]:
+    """Probe the catalog's checks in batches, store results, notify routes of state changes.
+
+    Args:
+        catalog_path: the catalog file; default POSTDEPLOY_CATALOG or data/postdeploy.yaml.
+        services: only these services; default all.
+        store_block: name of a StoreConnection block; default POSTDEPLOY_DATABASE_URL.
+        write_report: also refresh reports/uptime and the uptime artifacts.
+    """
+    log = get_run_logger()
+    settings = get_settings()
+    cat = load(catalog_path)
+    specs = cat.probe_specs(services)
+    size = settings.probe_batch_size
+    batches = [specs[i : i + size] for i in range(0, len(specs), size)]
+    futures = [
+        probe_batch.submit(
+            batch, settings.probe_concurrency, label=f"{len(batch)} checks ({n + 1}/{len(batches)})"
+        )
+        for n, batch in enumerate(batches)
+    ]
+    outcomes = [o for f in futures for o in f.result()]
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        log.warning("%s/%s failed: %s", o.service, o.check, o.detail)
+
+    url = store_url(store_block)
+    sweep_id = flow_run.get_id() or "local"
+    transitions = record_sweep.with_options(**store_retry_options())(url, cat, sweep_id, outcomes)
+
+    routes = {
+        s.name: list(dict.fromkeys(cat.notify_on_state_change + s.routes)) for s in cat.services
+    }
+    sent = notify_state_changes(transitions, routes, route_targets(cat)) if transitions else 0
+    report = (
+        uptime_report.with_options(**store_retry_options())(url, settings.reports_dir)
+        if write_report
+        else None
+    )
+    return {
+        "checks": len(outcomes),
+        "failed": len(failed),
+        "state_changes": [t.summary for t in transitions],
+        "notifications": sent,
+        "report": report,
+    }

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: HTTP probes, notifiers, and later Prometheus and logs."""

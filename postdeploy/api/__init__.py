@@ -1,0 +1,1 @@
+"""The hooks HTTP API (FastAPI): deploy hook, Alertmanager receiver, health."""

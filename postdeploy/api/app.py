@@ -1,0 +1,51 @@
+"""The hooks API application. For now: /healthz, which reports the store and Prefect API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from postdeploy import __version__
+from postdeploy.settings import Settings, get_settings
+from postdeploy.store.engine import make_engine, mask_url
+
+
+def create_app(settings: Settings | None = None, prefect_api_url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="postdeploy hooks API", version=__version__, lifespan=lifespan)
+
+    @app.get("/healthz", summary="Liveness and dependencies")
+    def healthz() -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            checks["store"] = {"ok": True, "url": mask_url(settings.database_url)}
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            checks["store"] = {"ok": False, "url": mask_url(settings.database_url), "error": reason}
+        if prefect_api_url:
+            try:
+                ok = httpx.get(f"{prefect_api_url}/health", timeout=2).status_code == 200
+                checks["prefect"] = {"ok": ok}
+            except httpx.HTTPError as exc:
+                checks["prefect"] = {"ok": False, "error": type(exc).__name__}
+        healthy = all(c["ok"] for c in checks.values())
+        body = {"status": "ok" if healthy else "degraded", "version": __version__, "checks": checks}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    return app

@@ -1,0 +1,258 @@
+"""The catalog (postdeploy.yaml): services, checks, SLOs, escalation, SLAs, routes, windows."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from postdeploy.domain.checks import ProbeSpec
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'90s', '5m', '4h', '7d', '1w', '250ms' or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 90s, 5m, 4h, 7d or 1w")
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Check(Strict):
+    name: str = Field(pattern=_NAME)
+    url: str = Field(description="Absolute URL, or a path joined to the service's url.")
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+    expect_keyword: str | None = None
+    timeout: Duration = timedelta(seconds=5)
+    failure_threshold: int = Field(default=1, ge=1, description="Failures in a row before down.")
+    cert_warning: Duration = timedelta(days=14)
+    ca_file: Path | None = Field(default=None, description="Extra CA bundle for https checks.")
+    headers: dict[str, str] = Field(default_factory=dict)
+    smoke: bool = False
+
+    @field_validator("expect_status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) else value
+
+
+class Slo(Strict):
+    availability: float = Field(default=99.9, gt=0, le=100)
+    latency_ms: float | None = Field(default=None, gt=0)
+    latency_percentile: float = Field(default=95, gt=0, lt=100)
+    window: Duration = timedelta(days=30)
+
+
+class Service(Strict):
+    name: str = Field(pattern=_NAME)
+    description: str = ""
+    owner: str = ""
+    tier: int = Field(default=2, ge=1, le=4)
+    url: str | None = None
+    standby_url: str | None = None
+    version_url: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    slo: Slo = Field(default_factory=Slo)
+    routes: list[str] = Field(default_factory=list, description="Routes for this service's alerts.")
+
+    @model_validator(mode="after")
+    def _checks_resolve(self) -> Service:
+        names = [c.name for c in self.checks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate check names: {', '.join(dupes)}")
+        for check in self.checks:
+            if not urlsplit(check.url).scheme and not self.url:
+                raise ValueError(
+                    f"check {check.name!r} has a relative url but the service has none"
+                )
+        return self
+
+    def check_url(self, check: Check) -> str:
+        if urlsplit(check.url).scheme:
+            return check.url
+        return urljoin((self.url or "").rstrip("/") + "/", check.url.lstrip("/"))
+
+
+class SlaTarget(Strict):
+    response: Duration
+    resolution: Duration
+
+
+def _default_sla() -> dict[str, SlaTarget]:
+    # Support guide, "Response Time SLAs".
+    hours = {"critical": (1, 4), "high": (4, 24), "medium": (24, 72), "low": (72, 168)}
+    return {
+        p: SlaTarget(response=timedelta(hours=r), resolution=timedelta(hours=s))
+        for p, (r, s) in hours.items()
+    }
+
+
+class EscalationLevel(Strict):
+    level: Literal["L1", "L2", "L3", "L4"]
+    name: str
+    routes: list[str] = Field(default_factory=list)
+
+
+def _default_levels() -> list[EscalationLevel]:
+    # Support guide, "Issue Escalation Process".
+    names = ["User support", "Technical support", "Development team", "Emergency response"]
+    return [EscalationLevel(level=f"L{i}", name=n) for i, n in enumerate(names, 1)]  # type: ignore[arg-type]
+
+
+class Escalation(Strict):
+    levels: list[EscalationLevel] = Field(default_factory=_default_levels)
+    severity_levels: dict[str, Literal["L1", "L2", "L3", "L4"]] = Field(
+        default_factory=lambda: {"critical": "L4", "high": "L3", "medium": "L2", "low": "L1"}
+    )
+
+
+class Route(Strict):
+    name: str = Field(pattern=_NAME)
+    kind: Literal["webhook", "slack", "log"] = "webhook"
+    url: str | None = Field(default=None, description="Endpoint, for routes without secrets.")
+    block: str | None = Field(default=None, description="Name of a postdeploy Notifier block.")
+
+    @model_validator(mode="after")
+    def _has_target(self) -> Route:
+        if self.kind != "log" and not (self.url or self.block):
+            raise ValueError(f"route {self.name!r} needs a url or a block")
+        return self
+
+
+class MaintenanceWindow(Strict):
+    name: str
+    services: list[str] = Field(default_factory=list, description="Empty means every service.")
+    start: str
+    end: str
+
+
+class Catalog(Strict):
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    services: list[Service]
+    routes: list[Route] = Field(default_factory=list)
+    notify_on_state_change: list[str] = Field(default_factory=list)
+    sla: dict[Literal["critical", "high", "medium", "low"], SlaTarget] = Field(
+        default_factory=_default_sla
+    )
+    escalation: Escalation = Field(default_factory=Escalation)
+    maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalog:
+        names = [s.name for s in self.services]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate service names: {', '.join(dupes)}")
+        route_names = {r.name for r in self.routes}
+        wanted = set(self.notify_on_state_change)
+        for service in self.services:
+            wanted.update(service.routes)
+            unknown = set(service.depends_on) - set(names)
+            if unknown:
+                raise ValueError(f"service {service.name!r} depends on unknown {sorted(unknown)}")
+        for level in self.escalation.levels:
+            wanted.update(level.routes)
+        missing = wanted - route_names
+        if missing:
+            raise ValueError(f"unknown routes: {', '.join(sorted(missing))}")
+        return self
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    def route(self, name: str) -> Route:
+        return next(r for r in self.routes if r.name == name)
+
+    def thresholds(self) -> dict[tuple[str, str], int]:
+        return {(s.name, c.name): c.failure_threshold for s in self.services for c in s.checks}
+
+    def probe_specs(self, services: list[str] | None = None) -> list[ProbeSpec]:
+        return [
+            ProbeSpec(
+                service=s.name,
+                check=c.name,
+                url=s.check_url(c),
+                method=c.method,
+                expect_status=tuple(c.expect_status),
+                expect_keyword=c.expect_keyword,
+                timeout_s=c.timeout.total_seconds(),
+                cert_warning_s=c.cert_warning.total_seconds(),
+                ca_file=str(c.ca_file) if c.ca_file else None,
+                headers=tuple(sorted(c.headers.items())),
+                failure_threshold=c.failure_threshold,
+            )
+            for s in self.services
+            if services is None or s.name in services
+            for c in s.checks
+        ]
+
+
+class CatalogError(Exception):
+    """The catalog file is missing or invalid; the message names file, field and reason."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError(path, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(path, [f"cannot read: {exc}"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(path, [f"not valid YAML: {exc}".replace("\n", " ")]) from None
+    if not isinstance(raw, dict):
+        raise CatalogError(path, ["expected a mapping with a 'services' list at the top level"])
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{_field_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CatalogError(path, problems) from None

@@ -1,0 +1,1 @@
+"""Report renderers: self-contained HTML, Markdown and CSV, written atomically."""

@@ -1,0 +1,47 @@
+"""Process settings from the environment (POSTDEPLOY_*), validated once and built lazily."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_catalog() -> Path:
+    own = Path("postdeploy.yaml")
+    return own if own.exists() else Path("data/postdeploy.yaml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSTDEPLOY_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/postdeploy.db",
+        description="SQLAlchemy URL of the store (SQLite file or PostgreSQL).",
+    )
+    catalog: Path = Field(default_factory=_default_catalog, description="The catalog file.")
+    reports_dir: Path = Field(default=Path("reports"), description="Where reports are written.")
+    var_dir: Path = Field(default=Path("var"), description="Runtime state: logs, pids, stores.")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8700, ge=1, le=65535)
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+    sample_port: int = Field(default=8801, ge=1, le=65535)
+    serve_limit: int = Field(default=4, ge=1, description="Concurrent flow runs served by `up`.")
+    store_retries: int = Field(default=3, ge=0)
+    store_retry_delay_s: float = Field(default=2.0, ge=0)
+    probe_concurrency: int = Field(default=1000, ge=1)
+    probe_batch_size: int = Field(default=1000, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("POSTDEPLOY_DATABASE_URL is empty")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The SQL store: schema, engine, repositories and Alembic migrations."""

@@ -1,0 +1,144 @@
+"""Check results, check states and the alerts their transitions raise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, and_, select, update
+
+from postdeploy.domain.checks import CheckOutcome, CheckState, Transition, advance
+from postdeploy.store.schema import alert, check_result, check_state, service
+from postdeploy.store.upsert import upsert
+
+
+def record_results(
+    conn: Connection, *, sweep_id: str, outcomes: Sequence[CheckOutcome], ids: dict[str, int]
+) -> None:
+    """Store a sweep's outcomes; storing the same sweep again changes nothing."""
+    rows = [
+        {
+            "service_id": ids[o.service],
+            "check_name": o.check,
+            "sweep_id": sweep_id,
+            "ts": o.ts,
+            "ok": o.ok,
+            "status": o.status,
+            "latency_ms": o.latency_ms,
+            "detail": o.detail,
+            "cert_expires_at": o.cert_expires_at,
+        }
+        for o in outcomes
+    ]
+    upsert(conn, check_result, rows, keys=["sweep_id", "service_id", "check_name"])
+
+
+def load_states(conn: Connection) -> dict[tuple[str, str], tuple[CheckState, str | None]]:
+    """Current state of every check, with the sweep that last changed it."""
+    rows = conn.execute(
+        select(
+            service.c.name,
+            check_state.c.check_name,
+            check_state.c.status,
+            check_state.c.failures,
+            check_state.c.since,
+            check_state.c.detail,
+            check_state.c.last_sweep_id,
+        ).join(service, service.c.id == check_state.c.service_id)
+    )
+    return {
+        (r.name, r.check_name): (
+            CheckState(r.name, r.check_name, r.status, r.failures, r.since, r.detail),
+            r.last_sweep_id,
+        )
+        for r in rows
+    }
+
+
+def save_states(
+    conn: Connection, *, states: Iterable[CheckState], sweep_id: str, ids: dict[str, int]
+) -> None:
+    rows = [
+        {
+            "service_id": ids[s.service],
+            "check_name": s.check,
+            "status": s.status,
+            "failures": s.failures,
+            "since": s.since,
+            "detail": s.detail,
+            "last_sweep_id": sweep_id,
+        }
+        for s in states
+    ]
+    upsert(
+        conn,
+        check_state,
+        rows,
+        keys=["service_id", "check_name"],
+        update=["status", "failures", "since", "detail", "last_sweep_id"],
+    )
+
+
+def record_transitions(conn: Connection, *, transitions: Sequence[Transition]) -> None:
+    """A down transition fires an alert; an up transition resolves the firing one."""
+    now = datetime.now(UTC)
+    for t in transitions:
+        at = datetime.fromtimestamp(t.at, UTC)
+        if t.current == "down":
+            upsert(
+                conn,
+                alert,
+                [
+                    {
+                        "fingerprint": t.fingerprint,
+                        "starts_at": at,
+                        "status": "firing",
+                        "name": "CheckDown",
+                        "service": t.service,
+                        "severity": "critical",
+                        "summary": t.summary,
+                        "labels": {"service": t.service, "check": t.check},
+                        "annotations": {"detail": t.detail},
+                        "source": "health-check",
+                        "updated_at": now,
+                    }
+                ],
+                keys=["fingerprint", "starts_at"],
+            )
+        else:
+            conn.execute(
+                update(alert)
+                .where(and_(alert.c.fingerprint == t.fingerprint, alert.c.status == "firing"))
+                .values(status="resolved", ends_at=at, updated_at=now)
+            )
+
+
+def firing_alerts(conn: Connection) -> list[dict[str, object]]:
+    rows = conn.execute(select(alert).where(alert.c.status == "firing").order_by(alert.c.starts_at))
+    return [dict(r._mapping) for r in rows]
+
+
+def record_sweep(
+    conn: Connection,
+    *,
+    sweep_id: str,
+    outcomes: Sequence[CheckOutcome],
+    ids: dict[str, int],
+    thresholds: dict[tuple[str, str], int],
+) -> list[Transition]:
+    """Store a sweep, fold it into check states and record alerts; idempotent per sweep_id."""
+    record_results(conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids)
+    states = load_states(conn)
+    new_states, transitions = [], []
+    for outcome in sorted(outcomes, key=lambda o: o.ts):
+        previous, last_sweep = states.get((outcome.service, outcome.check), (None, None))
+        if last_sweep == sweep_id:
+            continue  # this sweep was already folded in (a retried task or flow run)
+        threshold = thresholds.get((outcome.service, outcome.check), 1)
+        state, transition = advance(previous, outcome, threshold)
+        new_states.append(state)
+        if transition is not None:
+            transitions.append(transition)
+    save_states(conn, states=new_states, sweep_id=sweep_id, ids=ids)
+    record_transitions(conn, transitions=transitions)
+    return transitions

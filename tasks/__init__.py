@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers over postdeploy adapters, with retries and timeouts."""

@@ -1,0 +1,33 @@
+"""Report tasks: write report files and publish them as Prefect artifacts with stable keys."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from postdeploy.domain.uptime import DAY
+from postdeploy.reporting.uptime import write_uptime_report
+from postdeploy.store.uptime import uptime_rows
+from tasks.store import in_store
+
+
+@task(name="uptime-report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def uptime_report(url: str, reports_dir: Path, days: int = 30, demo: bool = False) -> str:
+    until = time.time()
+    since = (until // DAY - (days - 1)) * DAY
+    rows = in_store(url, lambda conn: uptime_rows(conn, since=since, until=until))
+    report = write_uptime_report(
+        rows, out_dir=Path(reports_dir) / "uptime", since=since, until=until, demo=demo
+    )
+    create_markdown_artifact(
+        key="uptime-report",
+        markdown=report.markdown_text + f"\nHTML report: `{report.html.resolve()}`\n",
+        description="Uptime per service and check over the last days",
+    )
+    if report.table:
+        create_table_artifact(key="uptime-table", table=report.table, description="Uptime by check")
+    return str(report.html)
