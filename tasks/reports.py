@@ -11,15 +11,21 @@ from prefect.cache_policies import NO_CACHE
 
 from postdeploy.domain.uptime import DAY
 from postdeploy.reporting.uptime import write_uptime_report
-from postdeploy.store.uptime import uptime_rows
-from tasks.store import in_store
+from postdeploy.store.session import in_store
+from postdeploy.store.uptime import has_demo_data, uptime_rows
 
 
 @task(name="uptime-report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def uptime_report(url: str, reports_dir: Path, days: int = 30, demo: bool = False) -> str:
+def uptime_report(url: str, reports_dir: Path, days: int = 30) -> str:
     until = time.time()
     since = (until // DAY - (days - 1)) * DAY
-    rows = in_store(url, lambda conn: uptime_rows(conn, since=since, until=until))
+    rows, demo = in_store(
+        url,
+        lambda conn: (
+            uptime_rows(conn, since=since, until=until),
+            has_demo_data(conn, since=since, until=until),
+        ),
+    )
     report = write_uptime_report(
         rows, out_dir=Path(reports_dir) / "uptime", since=since, until=until, demo=demo
     )

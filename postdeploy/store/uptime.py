@@ -79,3 +79,17 @@ def uptime_rows(conn: Connection, *, since: float, until: float) -> list[UptimeR
         )
         for key, bars in days.items()
     ]
+
+
+DEMO_PREFIX = "demo-"
+
+
+def has_demo_data(conn: Connection, *, since: float, until: float) -> bool:
+    """Demo history is stored under sweep ids starting with 'demo-' so reports can say so."""
+    query = (
+        select(check_result.c.id)
+        .where(check_result.c.ts.between(since, until))
+        .where(check_result.c.sweep_id.startswith(DEMO_PREFIX))
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None

@@ -1,0 +1,230 @@
+"""`postdeploy up`: start and supervise the Prefect server, served deployments, hooks API and
+sample service as child processes; Ctrl-C (or SIGTERM) stops them all cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from postdeploy.settings import Settings, get_settings
+from postdeploy.store.engine import StoreUnavailable, mask_url
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, base_env: dict[str, str]) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.log.open("ab")
+        # A new session: the terminal's Ctrl-C reaches only the supervisor, which then stops
+        # children in order, so no child prints a KeyboardInterrupt traceback.
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**base_env, **self.env},
+            start_new_session=True,
+        )
+        handle.close()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.alive():
+            return
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+
+
+def prefect_env(settings: Settings, api_url: str) -> dict[str, str]:
+    home = os.environ.get("PREFECT_HOME") or str((settings.var_dir / "prefect").resolve())
+    return {
+        **os.environ,
+        "PREFECT_HOME": home,
+        "PREFECT_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
+        "PREFECT_UI_API_URL": api_url,
+    }
+
+
+def wait_http(url: str, deadline: float, child: Child | None = None) -> None:
+    while time.monotonic() < deadline:
+        if child is not None and not child.alive():
+            raise StartupError(f"{child.name} exited during startup; see {child.log}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise StartupError(f"{url} did not answer in time")
+
+
+def trigger_first_run(api_url: str, deployment: str, deadline: float) -> str:
+    """Run the health check once right away, so the UI shows a run within a minute."""
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{api_url}/deployments/name/{deployment}", timeout=5)
+        if r.status_code == 200:
+            run = httpx.post(
+                f"{api_url}/deployments/{r.json()['id']}/create_flow_run",
+                json={"name": "startup-check", "tags": ["startup"]},
+                timeout=5,
+            )
+            run.raise_for_status()
+            return str(run.json()["id"])
+        time.sleep(1)
+    raise StartupError(f"deployment {deployment} was not registered in time")
+
+
+def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
+    from postdeploy.store.migrate import upgrade
+
+    settings = settings or get_settings()
+    logs = settings.var_dir / "log"
+    external_api = os.environ.get("PREFECT_API_URL")
+    api_url = external_api or f"http://127.0.0.1:{settings.prefect_port}/api"
+    env = prefect_env(settings, api_url)
+    py = sys.executable
+    say = print
+
+    try:
+        upgrade(settings.database_url)
+    except StoreUnavailable as exc:
+        say(f"error: {exc}")
+        return 1
+    say(f"store      {mask_url(settings.database_url)} (migrated)")
+
+    children: list[Child] = []
+    if with_sample:
+        children.append(
+            Child(
+                "sample service",
+                [
+                    py,
+                    "-m",
+                    "postdeploy.sample_service",
+                    "--port",
+                    str(settings.sample_port),
+                    "--log-file",
+                    str(settings.var_dir / "sample" / "app.log"),
+                ],
+                logs / "sample.log",
+            )
+        )
+    if not external_api:
+        children.append(
+            Child(
+                "prefect server",
+                [
+                    py,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(settings.prefect_port),
+                ],
+                logs / "prefect-server.log",
+            )
+        )
+    serve = Child(
+        "deployments",
+        [py, "-m", "flows.serve", "--limit", str(settings.serve_limit)],
+        logs / "serve.log",
+    )
+    hooks = Child(
+        "hooks api",
+        [
+            py,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "postdeploy.api.app:create_app",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+        ],
+        logs / "api.log",
+    )
+
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    started: list[Child] = []
+    code = 0
+    try:
+        for child in children:
+            child.start(env)
+            started.append(child)
+        deadline = time.monotonic() + 120
+        wait_http(f"{api_url}/health", deadline, children[-1] if not external_api else None)
+        say(f"prefect    UI http://127.0.0.1:{settings.prefect_port}  API {api_url}")
+        subprocess.run(
+            [py, "-m", "postdeploy.cli", "blocks", "register"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for child in (serve, hooks):
+            child.start(env)
+            started.append(child)
+        wait_http(f"http://{settings.api_host}:{settings.api_port}/healthz", deadline, hooks)
+        say(f"hooks api  http://{settings.api_host}:{settings.api_port}/healthz")
+        if with_sample:
+            say(f"sample     http://127.0.0.1:{settings.sample_port}/healthz")
+        trigger_first_run(api_url, "health-check/health-check", deadline)
+        say(f"serving    deployments (limit {settings.serve_limit}); logs in {logs}/")
+        say("ready      press Ctrl-C to stop")
+        while not stopping:
+            dead = [c for c in started if not c.alive()]
+            if dead:
+                say(f"error: {dead[0].name} exited unexpectedly; see {dead[0].log}")
+                code = 1
+                break
+            time.sleep(0.5)
+    except (StartupError, subprocess.CalledProcessError, httpx.HTTPError) as exc:
+        say(f"error: {exc}")
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        say("stopping   " + ", ".join(c.name for c in reversed(started)))
+        for child in reversed(started):
+            child.stop()
+        say("stopped")
+    return code
