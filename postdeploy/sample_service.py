@@ -13,6 +13,7 @@ import os
 import random
 import resource
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -173,6 +174,16 @@ def build_logger(log_file: Path | None) -> logging.Logger:
     return log
 
 
+class SampleServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # clients closing keep-alive connections are normal; anything else is printed
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def make_server(
     host: str = "127.0.0.1",
     port: int = 8801,
@@ -182,11 +193,9 @@ def make_server(
     error_rate: float = 0.01,
     broken: bool = False,
     log_file: Path | None = None,
-) -> ThreadingHTTPServer:
+) -> SampleServer:
     behaviour = Behaviour(version, latency_ms, error_rate, broken)
-    server = ThreadingHTTPServer((host, port), make_handler(behaviour, build_logger(log_file)))
-    server.daemon_threads = True
-    return server
+    return SampleServer((host, port), make_handler(behaviour, build_logger(log_file)))
 
 
 def main(argv: list[str] | None = None) -> None:

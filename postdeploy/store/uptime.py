@@ -34,7 +34,7 @@ def uptime_rows(conn: Connection, *, since: float, until: float) -> list[UptimeR
     for r in conn.execute(
         select(service.c.name, check_result.c.check_name, check_result.c.latency_ms)
         .join(service, service.c.id == check_result.c.service_id)
-        .where(in_window, check_result.c.latency_ms.is_not(None))
+        .where(in_window, check_result.c.ok, check_result.c.latency_ms.is_not(None))
     ):
         latencies[(r.name, r.check_name)].append(r.latency_ms)
 

@@ -1,0 +1,161 @@
+"""`postdeploy demo`: seed labelled demo history, run every served flow once against a temporary
+Prefect server, write reports/ and print a summary."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from postdeploy.catalog import Catalog, load_catalog
+from postdeploy.domain.checks import CheckOutcome
+from postdeploy.sample_service import make_server
+from postdeploy.settings import get_settings
+from postdeploy.store.checks import record_sweep
+from postdeploy.store.services import sync_services
+from postdeploy.store.session import store_transaction
+from postdeploy.store.uptime import DEMO_PREFIX
+
+STEP = 300  # one demo sweep every five minutes
+
+
+def demo_history(
+    cat: Catalog, *, days: int, now: float, seed: int = 7
+) -> Iterator[tuple[str, list[CheckOutcome]]]:
+    """Plausible history: diurnal latency, rare blips, and one real outage per service."""
+    rng = random.Random(seed)
+    specs = cat.probe_specs()
+    start = int((now - days * 86400) // STEP * STEP)
+    outages = {s.name: start + rng.randint(3, days - 3) * 86400 + 14 * 3600 for s in cat.services}
+    for ts in range(start, int(now) - STEP, STEP):
+        hour = (ts % 86400) / 3600
+        load = 1 + 0.6 * math.sin((hour - 8) / 24 * 2 * math.pi)
+        outcomes = []
+        for spec in specs:
+            down = 0 <= ts - outages[spec.service] < 45 * 60 and spec.check != "metrics"
+            blip = rng.random() < 0.0003
+            if down or blip:
+                outcomes.append(
+                    CheckOutcome(
+                        spec.service,
+                        spec.check,
+                        False,
+                        float(ts),
+                        5000.0,
+                        None,
+                        "timeout after 5s (ReadTimeout)" if down else "HTTP 502, expected 200",
+                    )
+                )
+            else:
+                latency = rng.lognormvariate(math.log(25 * load), 0.35)
+                outcomes.append(
+                    CheckOutcome(
+                        spec.service, spec.check, True, float(ts), latency, 200, "HTTP 200"
+                    )
+                )
+        yield f"{DEMO_PREFIX}{ts}", outcomes
+
+
+def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
+    count = 0
+    with store_transaction(url) as conn:
+        ids = sync_services(conn, services=cat.services)
+        for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):
+            record_sweep(
+                conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids, thresholds=cat.thresholds()
+            )
+            count += len(outcomes)
+    return count
+
+
+@contextmanager
+def sample_services() -> Iterator[tuple[int, int]]:
+    """A healthy and a broken sample service on free ports, for the demo's live sweep."""
+    servers = [
+        make_server(port=0, version="1.4.2"),
+        make_server(port=0, version="0.9.0", broken=True),
+    ]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    try:
+        yield servers[0].server_port, servers[1].server_port
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+def demo_catalog(source: Path, healthy: int, broken: int) -> dict[str, Any]:
+    """The example catalog pointed at the demo's ports, plus a deliberately broken service."""
+    raw: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for svc in raw["services"]:
+        if str(svc.get("url", "")).startswith("http://127.0.0.1:8801"):
+            svc["url"] = f"http://127.0.0.1:{healthy}"
+    raw["services"].append(
+        {
+            "name": "legacy-billing",
+            "description": "Demo: a second copy of the sample service, deliberately broken.",
+            "owner": "billing-team",
+            "url": f"http://127.0.0.1:{broken}",
+            "checks": [{"name": "health", "url": "/healthz", "expect_keyword": "ok"}],
+            "routes": raw["services"][0].get("routes", []),
+        }
+    )
+    return raw
+
+
+def run_demo() -> int:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.deployments import CALENDAR
+
+    settings = get_settings()
+    demo_dir = settings.var_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    if "POSTDEPLOY_DATABASE_URL" in os.environ:
+        url = settings.database_url
+    else:
+        db = demo_dir / "demo.db"
+        for leftover in demo_dir.glob("demo.db*"):
+            leftover.unlink()
+        url = f"sqlite:///{db}"
+    from postdeploy.store.migrate import upgrade
+
+    upgrade(url)
+    os.environ["POSTDEPLOY_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    started = time.monotonic()
+    load_catalog(settings.catalog)  # fail early, naming the file, if it is invalid
+    results: list[tuple[str, str, float, str]] = []
+    with sample_services() as (healthy, broken):
+        catalog_path = demo_dir / "catalog.yaml"
+        catalog_path.write_text(
+            yaml.safe_dump(demo_catalog(settings.catalog, healthy, broken), sort_keys=False)
+        )
+        cat = load_catalog(catalog_path)
+        rows = seed(url, cat)
+        print(f"seeded     {rows} demo check results (30 days, sweep ids '{DEMO_PREFIX}*')")
+        print("prefect    starting a temporary server")
+        with prefect_test_harness(server_startup_timeout=120):
+            for spec in CALENDAR:
+                t0 = time.monotonic()
+                state = spec.flow(catalog_path=str(catalog_path), return_state=True)
+                detail = state.result(raise_on_failure=False)
+                results.append((spec.name, state.name or "?", time.monotonic() - t0, str(detail)))
+    print()
+    print(f"{'flow':<22} {'state':<10} {'seconds':>8}  result")
+    for name, state, seconds, detail in results:
+        print(f"{name:<22} {state:<10} {seconds:>8.1f}  {detail[:120]}")
+    reports = sorted(str(p) for p in Path(settings.reports_dir).rglob("*") if p.is_file())
+    print(f"\nreports    {', '.join(reports)}")
+    print(f"demo took  {time.monotonic() - started:.0f}s")
+    return 0 if all(state == "Completed" for _, state, _, _ in results) else 1
