@@ -26,10 +26,27 @@ def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, then its causes, contexts and exception-group members."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo.extend(getattr(e, "exceptions", ()))
+        todo += [e.__cause__, e.__context__]
+    return seen
+
+
 def _reason(exc: BaseException, spec: ProbeSpec) -> str:
-    text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException | asyncio.TimeoutError):
         return f"timeout after {spec.timeout_s:g}s ({type(exc).__name__})"
+    # anyio (under httpx) wraps a failed connect as OSError("All connection attempts failed")
+    # with the real error (ConnectionRefusedError, ...) as __cause__: classify on the whole chain.
+    chain = _causes(exc)
+    text = " <- ".join(dict.fromkeys(str(e) for e in chain if str(e))) or type(exc).__name__
     lowered = text.lower()
     if "certificate" in lowered or "ssl" in lowered or isinstance(exc, ssl.SSLError):
         return f"TLS error: {text}"
@@ -37,7 +54,7 @@ def _reason(exc: BaseException, spec: ProbeSpec) -> str:
         return f"DNS lookup failed: {text}"
     if "temporary failure in name resolution" in lowered or "no address" in lowered:
         return f"DNS lookup failed: {text}"
-    if "refused" in lowered:
+    if "refused" in lowered or any(isinstance(e, ConnectionRefusedError) for e in chain):
         return f"connection refused: {text}"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return f"connection dropped: {text}"
@@ -89,7 +106,7 @@ async def _probe(client: httpx.AsyncClient, spec: ProbeSpec) -> CheckOutcome:
         else:
             notes.append(f"certificate valid until {stamp}")
     ok = not problems
-    detail = "; ".join(problems + notes) or f"HTTP {status}"
+    detail = "; ".join((problems or [f"HTTP {status}"]) + notes)
     return CheckOutcome(spec.service, spec.check, ok, ts, latency, status, detail, expires)
 
 
@@ -100,12 +117,22 @@ async def probe_many(specs: Sequence[ProbeSpec], *, concurrency: int = 1000) -> 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     gate = asyncio.Semaphore(concurrency)
     clients: dict[str | None, httpx.AsyncClient] = {}
+    bad_ca: dict[str | None, str] = {}
     for ca_file in {s.ca_file for s in specs}:
+        try:
+            ctx = _ssl_context(ca_file)
+        except (OSError, ssl.SSLError) as exc:  # one bad ca_file must not sink the sweep
+            bad_ca[ca_file] = f"TLS error: cannot load ca_file {ca_file}: {exc}"
+            continue
         clients[ca_file] = httpx.AsyncClient(
-            verify=_ssl_context(ca_file), limits=limits, follow_redirects=True, trust_env=False
+            verify=ctx, limits=limits, follow_redirects=True, trust_env=False
         )
 
     async def bounded(spec: ProbeSpec) -> CheckOutcome:
+        if spec.ca_file in bad_ca:
+            return CheckOutcome(
+                spec.service, spec.check, False, time.time(), None, None, bad_ca[spec.ca_file]
+            )
         async with gate:
             try:
                 return await _probe(clients[spec.ca_file], spec)

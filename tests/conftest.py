@@ -1,0 +1,164 @@
+"""Shared test fixtures: real services only. A service the machine lacks skips the test with a
+one-line reason on a developer's machine, and fails it under CI=true, where .ci/run provides it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from postdeploy.sample_service import SampleServer, make_server
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+PG_URL = os.environ.get("POSTDEPLOY_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(service: str, reason: str) -> None:
+    """A missing service fails the test in CI and skips it elsewhere, with the reason."""
+    message = f"{service} unavailable: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: .ci/run must provide it)")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means the server is not there
+        need("PostgreSQL", f"{PG_URL}: {str(exc).splitlines()[0]}")
+    return PG_URL
+
+
+def create_pg_database(admin_url: str) -> str:
+    name = f"postdeploy_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test."""
+    url = create_pg_database(pg_admin_url)
+    try:
+        yield url
+    finally:
+        drop_pg_database(pg_admin_url, url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store on each backend: the same tests run on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def store_url(empty_store_url: str) -> str:
+    from postdeploy.store.migrate import upgrade
+
+    upgrade(empty_store_url)
+    return empty_store_url
+
+
+def start_sample(**kwargs: object) -> tuple[SampleServer, threading.Thread]:
+    server = make_server(port=0, **kwargs)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture
+def sample_service(tmp_path: Path) -> Iterator[str]:
+    """The bundled sample service on a free port; yields its base URL."""
+    server, thread = start_sample(version="1.2.3", log_file=tmp_path / "sample.log")
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def broken_sample_service() -> Iterator[str]:
+    server, thread = start_sample(version="0.0.1-bad", broken=True)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+class Recorder:
+    """A local HTTP server standing in for Slack or a webhook: it records what it received."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict[str, object]] = []
+        self.status = 200
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                import json
+
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                recorder.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": json.loads(body) if body else None,
+                    }
+                )
+                self.send_response(recorder.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    rec = Recorder()
+    yield rec
+    rec.close()
