@@ -155,10 +155,11 @@ def main() -> int:
     for n, t in times.items():
         print(f"| {n:,} | {len(t)} | {med[n]:.3f} | {min(t):.3f} |")
     lat = sorted(LATENCIES)
+    p95 = lat[int(0.95 * len(lat)) - 1]
     print(
         f"\nlatency_ms reported by the {big:,}-endpoint sweeps"
-        f" (true answer time {DELAY_S * 1000:.0f} ms): median {statistics.median(lat):.0f}, p95 {lat[int(0.95 * len(lat)) - 1]:.0f},"
-        f" max {lat[-1]:.0f}"
+        f" (true answer time {DELAY_S * 1000:.0f} ms):"
+        f" median {statistics.median(lat):.0f}, p95 {p95:.0f}, max {lat[-1]:.0f}"
     )
     verdict = "met" if diff < GOAL_S else "NOT met"
     print(f"\nmedian difference ({big:,} - 1): {diff:.3f} s; ratio {ratio:.2f}x")
