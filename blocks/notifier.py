@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from postdeploy.adapters.notify import Target
 
@@ -14,7 +14,9 @@ class Notifier(Block):
     """A notification endpoint referenced by name from a route in postdeploy.yaml."""
 
     _block_type_name: ClassVar[str] = "postdeploy Notifier"
-    _documentation_url: ClassVar[str] = "https://github.com/postdeploy/postdeploy#blocks"
+    _documentation_url: ClassVar[HttpUrl | None] = HttpUrl(
+        "https://github.com/postdeploy/postdeploy#blocks"
+    )
     _code_example: ClassVar[str] = """
         from blocks import Notifier
 

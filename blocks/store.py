@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from postdeploy.store.engine import mask_url
 
@@ -14,7 +14,9 @@ class StoreConnection(Block):
     """The SQL store postdeploy writes to: a SQLite file or a PostgreSQL database."""
 
     _block_type_name: ClassVar[str] = "postdeploy Store"
-    _documentation_url: ClassVar[str] = "https://github.com/postdeploy/postdeploy#blocks"
+    _documentation_url: ClassVar[HttpUrl | None] = HttpUrl(
+        "https://github.com/postdeploy/postdeploy#blocks"
+    )
     _code_example: ClassVar[str] = """
         from blocks import StoreConnection
 

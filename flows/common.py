@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from prefect.tasks import exponential_backoff
 
 from postdeploy.adapters.notify import Target
 from postdeploy.catalog import Catalog, load_catalog
 from postdeploy.settings import get_settings
+
+T = TypeVar("T")
 
 
 def catalog(path: str | None) -> Catalog:
@@ -25,12 +28,13 @@ def store_url(store_block: str | None) -> str:
     return get_settings().database_url
 
 
-def store_retry_options() -> dict[str, object]:
+def with_store_retries(task: T) -> T:
+    """The task retried with exponential backoff while the store is unreachable."""
     settings = get_settings()
-    return {
-        "retries": settings.store_retries,
-        "retry_delay_seconds": exponential_backoff(backoff_factor=settings.store_retry_delay_s),
-    }
+    return task.with_options(  # type: ignore[attr-defined, no-any-return]
+        retries=settings.store_retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.store_retry_delay_s),
+    )
 
 
 def route_targets(cat: Catalog) -> dict[str, Target]:

@@ -8,7 +8,8 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from flows.common import catalog as load
-from flows.common import route_targets, store_retry_options, store_url
+from flows.common import route_targets, store_url, with_store_retries
+from postdeploy.domain.checks import CheckOutcome
 from postdeploy.settings import get_settings
 from tasks.checks import probe_batch
 from tasks.notify import notify_state_changes
@@ -43,24 +44,20 @@ def health_check(
         )
         for n, batch in enumerate(batches)
     ]
-    outcomes = [o for f in futures for o in f.result()]
+    outcomes: list[CheckOutcome] = [o for f in futures for o in f.result()]  # type: ignore[attr-defined]
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         log.warning("%s/%s failed: %s", o.service, o.check, o.detail)
 
     url = store_url(store_block)
     sweep_id = flow_run.get_id() or "local"
-    transitions = record_sweep.with_options(**store_retry_options())(url, cat, sweep_id, outcomes)
+    transitions = with_store_retries(record_sweep)(url, cat, sweep_id, outcomes)
 
     routes = {
         s.name: list(dict.fromkeys(cat.notify_on_state_change + s.routes)) for s in cat.services
     }
     sent = notify_state_changes(transitions, routes, route_targets(cat)) if transitions else 0
-    report = (
-        uptime_report.with_options(**store_retry_options())(url, settings.reports_dir)
-        if write_report
-        else None
-    )
+    report = with_store_retries(uptime_report)(url, settings.reports_dir) if write_report else None
     return {
         "checks": len(outcomes),
         "failed": len(failed),

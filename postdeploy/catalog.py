@@ -108,17 +108,26 @@ class SlaTarget(Strict):
     resolution: Duration
 
 
-def _default_sla() -> dict[str, SlaTarget]:
+def _default_sla() -> dict[Priority, SlaTarget]:
     # Support guide, "Response Time SLAs".
-    hours = {"critical": (1, 4), "high": (4, 24), "medium": (24, 72), "low": (72, 168)}
+    hours: dict[Priority, tuple[int, int]] = {
+        "critical": (1, 4),
+        "high": (4, 24),
+        "medium": (24, 72),
+        "low": (72, 168),
+    }
     return {
         p: SlaTarget(response=timedelta(hours=r), resolution=timedelta(hours=s))
         for p, (r, s) in hours.items()
     }
 
 
+Level = Literal["L1", "L2", "L3", "L4"]
+Priority = Literal["critical", "high", "medium", "low"]
+
+
 class EscalationLevel(Strict):
-    level: Literal["L1", "L2", "L3", "L4"]
+    level: Level
     name: str
     routes: list[str] = Field(default_factory=list)
 
@@ -129,11 +138,13 @@ def _default_levels() -> list[EscalationLevel]:
     return [EscalationLevel(level=f"L{i}", name=n) for i, n in enumerate(names, 1)]  # type: ignore[arg-type]
 
 
+def _default_severity_levels() -> dict[str, Level]:
+    return {"critical": "L4", "high": "L3", "medium": "L2", "low": "L1"}
+
+
 class Escalation(Strict):
     levels: list[EscalationLevel] = Field(default_factory=_default_levels)
-    severity_levels: dict[str, Literal["L1", "L2", "L3", "L4"]] = Field(
-        default_factory=lambda: {"critical": "L4", "high": "L3", "medium": "L2", "low": "L1"}
-    )
+    severity_levels: dict[str, Level] = Field(default_factory=_default_severity_levels)
 
 
 class Route(Strict):
@@ -162,9 +173,7 @@ class Catalog(Strict):
     services: list[Service]
     routes: list[Route] = Field(default_factory=list)
     notify_on_state_change: list[str] = Field(default_factory=list)
-    sla: dict[Literal["critical", "high", "medium", "low"], SlaTarget] = Field(
-        default_factory=_default_sla
-    )
+    sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla)
     escalation: Escalation = Field(default_factory=Escalation)
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
 

@@ -148,7 +148,7 @@ def run_demo() -> int:
         with prefect_test_harness(server_startup_timeout=120):
             for spec in CALENDAR:
                 t0 = time.monotonic()
-                state = spec.flow(catalog_path=str(catalog_path), return_state=True)
+                state: Any = spec.flow(catalog_path=str(catalog_path), return_state=True)
                 detail = state.result(raise_on_failure=False)
                 results.append((spec.name, state.name or "?", time.monotonic() - t0, str(detail)))
     print()

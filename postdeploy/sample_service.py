@@ -34,13 +34,13 @@ class Behaviour:
         self.lock = threading.Lock()
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.buckets: Counter[tuple[str, float]] = Counter()
-        self.duration_sum: Counter[str] = Counter()
+        self.duration_sum: dict[str, float] = {}
         self.duration_count: Counter[str] = Counter()
 
     def observe(self, method: str, path: str, code: int, seconds: float) -> None:
         with self.lock:
             self.requests[(method, path, code)] += 1
-            self.duration_sum[path] += seconds
+            self.duration_sum[path] = self.duration_sum.get(path, 0.0) + seconds
             self.duration_count[path] += 1
             for bound in BUCKETS:
                 if seconds <= bound:

@@ -8,7 +8,7 @@ from postdeploy.store.engine import make_engine
 from postdeploy.store.schema import metadata
 
 config = context.config
-url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+url: str = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or ""
 if not url:
     from postdeploy.settings import get_settings
 
