@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
+from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Post-deployment support.")
@@ -69,10 +70,12 @@ def check(
     from postdeploy.adapters.probes import probe_many
 
     cat = _catalog(catalog)
+    unknown = sorted(set(service or ()) - {s.name for s in cat.services})
+    if unknown:
+        raise fail(f"unknown service(s) {', '.join(unknown)}: not in the catalog")
     specs = cat.probe_specs(service)
-    if service and not specs:
-        raise fail(f"no checks for service(s) {', '.join(service)} in the catalog")
     outcomes = asyncio.run(probe_many(specs, concurrency=concurrency))
+    _print_outcomes(outcomes, as_json)
     if record:
         from postdeploy.store.checks import record_sweep
         from postdeploy.store.services import sync_services
@@ -89,21 +92,25 @@ def check(
                     thresholds=cat.thresholds(),
                 )
         except StoreUnavailable as exc:
-            raise fail(str(exc)) from None
+            raise fail(f"results not recorded: {exc}") from None
+    raise typer.Exit(0 if all(o.ok for o in outcomes) else 1)
+
+
+def _print_outcomes(outcomes: list[CheckOutcome], as_json: bool) -> None:
     if as_json:
         for outcome in outcomes:
             sys.stdout.write(json.dumps(outcome.as_json()) + "\n")
-    else:
-        from rich.console import Console
-        from rich.table import Table
+        sys.stdout.flush()
+        return
+    from rich.console import Console
+    from rich.table import Table
 
-        table = Table("service", "check", "ok", "status", "latency ms", "detail")
-        for o in outcomes:
-            latency = "–" if o.latency_ms is None else f"{o.latency_ms:.0f}"
-            mark = "[green]ok[/]" if o.ok else "[red]FAIL[/]"
-            table.add_row(o.service, o.check, mark, str(o.status or "–"), latency, o.detail)
-        Console().print(table)
-    raise typer.Exit(0 if all(o.ok for o in outcomes) else 1)
+    table = Table("service", "check", "ok", "status", "latency ms", "detail")
+    for o in outcomes:
+        latency = "–" if o.latency_ms is None else f"{o.latency_ms:.0f}"
+        mark = "[green]ok[/]" if o.ok else "[red]FAIL[/]"
+        table.add_row(o.service, o.check, mark, str(o.status or "–"), latency, o.detail)
+    Console().print(table)
 
 
 @catalog_app.command("validate")
@@ -132,7 +139,10 @@ def db_downgrade(revision: str, url: UrlOpt = None) -> None:
     """Migrate the store down to REVISION ('base' drops everything)."""
     from postdeploy.store.migrate import downgrade
 
-    downgrade(_url(url), revision)
+    try:
+        downgrade(_url(url), revision)
+    except StoreUnavailable as exc:
+        raise fail(str(exc)) from None
     typer.echo(f"store {mask_url(_url(url))} downgraded to {revision}")
 
 
@@ -141,7 +151,10 @@ def db_current(url: UrlOpt = None) -> None:
     """Print the store's schema revision."""
     from postdeploy.store.migrate import current_revision, head_revision
 
-    typer.echo(f"{current_revision(_url(url))} (head: {head_revision()})")
+    try:
+        typer.echo(f"{current_revision(_url(url))} (head: {head_revision()})")
+    except StoreUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
 @report_app.command("uptime")

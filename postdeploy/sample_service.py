@@ -21,6 +21,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+ROUTES = ("/healthz", "/version", "/metrics", "/api/orders")
+
+
+def route_of(path: str) -> str:
+    """Metrics are labelled by route, not raw path: scanners must not create new series."""
+    if path in ROUTES:
+        return path
+    return "/api/*" if path.startswith("/api/") else "other"
+
+
+def label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def resident_bytes() -> int:
+    try:  # Linux: current resident set size
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -51,7 +73,7 @@ class Behaviour:
         lines = [
             "# HELP sample_build_info Version of the running sample service.",
             "# TYPE sample_build_info gauge",
-            f'sample_build_info{{version="{self.version}"}} 1',
+            f'sample_build_info{{version="{label(self.version)}"}} 1',
             "# HELP sample_requests_total Requests served.",
             "# TYPE sample_requests_total counter",
         ]
@@ -83,9 +105,9 @@ class Behaviour:
             "# HELP process_cpu_seconds_total CPU time used.",
             "# TYPE process_cpu_seconds_total counter",
             f"process_cpu_seconds_total {usage.ru_utime + usage.ru_stime:.3f}",
-            "# HELP process_resident_memory_bytes Peak resident memory.",
+            "# HELP process_resident_memory_bytes Resident memory.",
             "# TYPE process_resident_memory_bytes gauge",
-            f"process_resident_memory_bytes {usage.ru_maxrss * 1024}",
+            f"process_resident_memory_bytes {resident_bytes()}",
             "# HELP process_start_time_seconds Start time since the epoch.",
             "# TYPE process_start_time_seconds gauge",
             f"process_start_time_seconds {self.started:.3f}",
@@ -141,7 +163,7 @@ def make_handler(behaviour: Behaviour, log: logging.Logger) -> type[BaseHTTPRequ
                 code = 404
                 self._send(code, json.dumps({"error": f"no route {path}"}))
             seconds = time.perf_counter() - start
-            behaviour.observe(self.command, path, code, seconds)
+            behaviour.observe(self.command, route_of(path), code, seconds)
             log.info(
                 "%s %s %d %.1fms from %s",
                 self.command,

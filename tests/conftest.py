@@ -93,7 +93,8 @@ def store_url(empty_store_url: str) -> str:
 
 def start_sample(**kwargs: object) -> tuple[SampleServer, threading.Thread]:
     server = make_server(port=0, **kwargs)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits up to one interval
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return server, thread
 

@@ -30,7 +30,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
+    try:
+        command.downgrade(alembic_config(url), revision)
+    except OperationalError as exc:
+        raise StoreUnavailable(f"store unreachable at {mask_url(url)}: {exc.orig}") from None
 
 
 def current_revision(url: str) -> str | None:
@@ -38,6 +41,8 @@ def current_revision(url: str) -> str | None:
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise StoreUnavailable(f"store unreachable at {mask_url(url)}: {exc.orig}") from None
     finally:
         engine.dispose()
 
