@@ -196,7 +196,7 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
         wait_http(f"{api_url}/health", deadline, children[-1] if not external_api else None)
         say(f"prefect    UI http://127.0.0.1:{settings.prefect_port}  API {api_url}")
         subprocess.run(
-            [py, "-m", "postdeploy.cli", "blocks", "register"],
+            [py, "-m", "prefect", "block", "register", "-m", "blocks"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,

@@ -74,6 +74,11 @@ def test_up_serves_scheduled_health_checks_and_stops_cleanly_on_ctrl_c(tmp_path:
         assert completed, f"no completed health-check run: {[r['state_name'] for r in runs]}"
         assert time.monotonic() - started < 90
 
+        for slug in (
+            "postdeploy-store",
+            "postdeploy-notifier",
+        ):  # `prefect block register -m blocks`
+            assert httpx.get(f"{api}/block_types/slug/{slug}").status_code == 200
         deployment = httpx.get(f"{api}/deployments/name/health-check/health-check").json()
         assert deployment["schedules"][0]["schedule"]["interval"] == 60.0
         health = httpx.get(f"http://127.0.0.1:{ports['api']}/healthz", timeout=5)
