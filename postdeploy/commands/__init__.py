@@ -1,0 +1,1 @@
+"""CLI command groups of `postdeploy`, one module per capability, registered in postdeploy.cli."""
