@@ -4,6 +4,7 @@ Register them with `prefect block register -m blocks` (or `postdeploy blocks reg
 """
 
 from blocks.notifier import Notifier
+from blocks.prometheus import PrometheusConnection
 from blocks.store import StoreConnection
 
-__all__ = ["Notifier", "StoreConnection"]
+__all__ = ["Notifier", "PrometheusConnection", "StoreConnection"]

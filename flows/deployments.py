@@ -9,6 +9,7 @@ from typing import Any
 from prefect import Flow
 
 from flows.health_check import health_check
+from flows.metrics import collect_metrics
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ CALENDAR: tuple[Spec, ...] = (
         entrypoint="flows/health_check.py:health_check",
         interval=timedelta(minutes=1),
         description="Probe every check in the catalog every minute.",
+    ),
+    Spec(
+        name="collect-metrics",
+        flow=collect_metrics,
+        entrypoint="flows/metrics.py:collect_metrics",
+        interval=timedelta(minutes=1),
+        description="Store latency, error rate, throughput, CPU and memory of every service.",
     ),
 )
 

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from postdeploy.domain.checks import ProbeSpec
+from postdeploy.domain.metrics import STANDARD, ScrapeNames
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -71,6 +72,44 @@ class Slo(Strict):
     window: Duration = timedelta(days=30)
 
 
+class Metrics(Strict):
+    """How a service's performance metrics are read: its own /metrics, or PromQL."""
+
+    scrape: str | None = Field(default=None, description="Path or URL of its /metrics.")
+    job: str | None = Field(default=None, description="Prometheus job label; default the name.")
+    requests_total: str = "http_requests_total"
+    status_label: str = "code"
+    duration_histogram: str = "http_request_duration_seconds"
+    cpu_seconds: str = "process_cpu_seconds_total"
+    resident_memory: str = "process_resident_memory_bytes"
+    window: Duration = timedelta(minutes=5)
+    queries: dict[str, str] = Field(
+        default_factory=dict, description="PromQL overriding a standard series, by its name."
+    )
+
+    @field_validator("queries")
+    @classmethod
+    def _known_series(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(STANDARD))
+        if unknown:
+            raise ValueError(f"unknown series {unknown}; known: {', '.join(STANDARD)}")
+        return value
+
+    def names(self) -> ScrapeNames:
+        return ScrapeNames(
+            self.requests_total,
+            self.status_label,
+            self.duration_histogram,
+            self.cpu_seconds,
+            self.resident_memory,
+        )
+
+
+class Prometheus(Strict):
+    url: str | None = Field(default=None, description="Prometheus base URL, if no secrets.")
+    block: str | None = Field(default=None, description="A postdeploy Prometheus block name.")
+
+
 class Service(Strict):
     name: str = Field(pattern=_NAME)
     description: str = ""
@@ -83,6 +122,7 @@ class Service(Strict):
     checks: list[Check] = Field(default_factory=list)
     slo: Slo = Field(default_factory=Slo)
     routes: list[str] = Field(default_factory=list, description="Routes for this service's alerts.")
+    metrics: Metrics | None = None
 
     @model_validator(mode="after")
     def _checks_resolve(self) -> Service:
@@ -90,6 +130,9 @@ class Service(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate check names: {', '.join(dupes)}")
+        scrape = self.metrics.scrape if self.metrics else None
+        if scrape and not urlsplit(scrape).scheme and not self.url:
+            raise ValueError("metrics.scrape is a relative url but the service has none")
         for check in self.checks:
             if not urlsplit(check.url).scheme and not self.url:
                 raise ValueError(
@@ -98,9 +141,13 @@ class Service(Strict):
         return self
 
     def check_url(self, check: Check) -> str:
-        if urlsplit(check.url).scheme:
-            return check.url
-        return urljoin((self.url or "").rstrip("/") + "/", check.url.lstrip("/"))
+        return self.resolve(check.url)
+
+    def resolve(self, url: str) -> str:
+        """An absolute URL as it is; a path joined to the service's url."""
+        if urlsplit(url).scheme:
+            return url
+        return urljoin((self.url or "").rstrip("/") + "/", url.lstrip("/"))
 
 
 class SlaTarget(Strict):
@@ -176,6 +223,7 @@ class Catalog(Strict):
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla)
     escalation: Escalation = Field(default_factory=Escalation)
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+    prometheus: Prometheus | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:

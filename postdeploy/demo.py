@@ -20,6 +20,7 @@ from postdeploy.domain.checks import CheckOutcome
 from postdeploy.sample_service import make_server
 from postdeploy.settings import get_settings
 from postdeploy.store.checks import record_sweep
+from postdeploy.store.metrics import Sample, record_samples
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
 from postdeploy.store.uptime import DEMO_PREFIX
@@ -64,9 +65,37 @@ def demo_history(
         yield f"{DEMO_PREFIX}{ts}", outcomes
 
 
+def demo_metrics(cat: Catalog, *, days: int, now: float, seed: int = 11) -> list[Sample]:
+    """Standard series with a daily cycle, slow growth in memory and one latency incident."""
+    rng = random.Random(seed)
+    start = int((now - days * 86400) // STEP * STEP)
+    out: list[Sample] = []
+    for svc in (s for s in cat.services if s.metrics):
+        labels = {"service": svc.name}
+        spike = start + rng.randint(3, days - 3) * 86400 + 15 * 3600
+        for ts in range(start, int(now) - STEP, STEP):
+            hour = (ts % 86400) / 3600
+            load = 1 + 0.6 * math.sin((hour - 8) / 24 * 2 * math.pi)
+            slow = 4.0 if 0 <= ts - spike < 3600 else 1.0
+            p50 = rng.lognormvariate(math.log(20 * load * slow), 0.1)
+            growth = (ts - start) / (days * 86400)
+            values = {
+                "throughput_rps": max(0.0, rng.gauss(12 * load, 1.0)),
+                "error_rate": max(0.0, rng.gauss(0.01 * slow, 0.003)),
+                "latency_p50_ms": p50,
+                "latency_p95_ms": p50 * 2.2,
+                "latency_p99_ms": p50 * 3.5,
+                "cpu_cores": max(0.0, rng.gauss(0.15 * load, 0.02)),
+                "memory_bytes": 180e6 * (1 + 0.4 * growth) + rng.gauss(0, 2e6),
+            }
+            out += [(name, labels, float(ts), v) for name, v in values.items()]
+    return out
+
+
 def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
     count = 0
     with store_transaction(url) as conn:
+        count += record_samples(conn, samples=demo_metrics(cat, days=days, now=time.time()))
         ids = sync_services(conn, services=cat.services)
         for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):
             record_sweep(
@@ -143,7 +172,7 @@ def run_demo() -> int:
         )
         cat = load_catalog(catalog_path)
         rows = seed(url, cat)
-        print(f"seeded     {rows} demo check results (30 days, sweep ids '{DEMO_PREFIX}*')")
+        print(f"seeded     {rows} demo check results and metric samples (30 days, labelled demo)")
         print("prefect    starting a temporary server")
         with prefect_test_harness(server_startup_timeout=120):
             for spec in CALENDAR:

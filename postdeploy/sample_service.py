@@ -7,6 +7,7 @@ misbehave (slow, failing, broken health) so demos and tests have something real 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+_SERVERS = itertools.count(1)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -177,7 +179,8 @@ def make_handler(behaviour: Behaviour, log: logging.Logger) -> type[BaseHTTPRequ
 
 
 def build_logger(log_file: Path | None) -> logging.Logger:
-    log = logging.getLogger("postdeploy.sample")
+    # one logger per server: several sample services may share a process (demo, tests)
+    log = logging.getLogger(f"postdeploy.sample.{next(_SERVERS)}")
     log.handlers.clear()
     log.propagate = False
     log.setLevel(logging.INFO)
@@ -220,6 +223,24 @@ def make_server(
     return SampleServer((host, port), make_handler(behaviour, build_logger(log_file)))
 
 
+def start_traffic(url: str, rps: float) -> threading.Thread:
+    """Simulated users, so metrics and logs have something to show (Poisson arrivals)."""
+    import urllib.error
+    import urllib.request
+
+    def loop() -> None:
+        while True:
+            time.sleep(random.expovariate(rps))
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+            except (urllib.error.URLError, OSError):
+                pass  # a 500 is part of the simulation
+
+    thread = threading.Thread(target=loop, daemon=True, name="traffic")
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -229,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--error-rate", type=float, default=0.01)
     parser.add_argument("--broken", action="store_true", help="health answers 503")
     parser.add_argument("--log-file", type=Path, default=None)
+    parser.add_argument(
+        "--traffic", type=float, default=0.0, help="requests per second it sends itself"
+    )
     args = parser.parse_args(argv)
     server = make_server(
         args.host,
@@ -240,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
         log_file=args.log_file,
     )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    if args.traffic > 0:
+        start_traffic(f"http://{args.host}:{server.server_port}/api/orders", args.traffic)
     print(f"sample service {args.version} on http://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()

@@ -135,6 +135,8 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
                     str(settings.sample_port),
                     "--log-file",
                     str(settings.var_dir / "sample" / "app.log"),
+                    "--traffic",
+                    "2",
                 ],
                 logs / "sample.log",
             )

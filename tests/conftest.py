@@ -163,3 +163,64 @@ def recorder() -> Iterator[Recorder]:
     rec = Recorder()
     yield rec
     rec.close()
+
+
+@pytest.fixture(scope="session")
+def busy_sample() -> Iterator[str]:
+    """A sample service with simulated traffic, for metrics tests; yields its base URL."""
+    from postdeploy.sample_service import start_traffic
+
+    server, thread = start_sample(version="2.0.0", error_rate=0.1)
+    base = f"http://127.0.0.1:{server.server_port}"
+    start_traffic(f"{base}/api/orders", 40)
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def prometheus(busy_sample: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus (Debian package) scraping the busy sample service every second."""
+    import shutil
+    import subprocess
+    import time
+
+    import httpx
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        need("Prometheus", "no `prometheus` binary (apt-get install prometheus)")
+    home = tmp_path_factory.mktemp("prometheus")
+    target = busy_sample.removeprefix("http://")
+    (home / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: sample\n    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(binary),
+            f"--config.file={home / 'prometheus.yml'}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(home / "prometheus.log", "wb"),  # noqa: SIM115 - closed with the process
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"prometheus exited: {(home / 'prometheus.log').read_text()[-500:]}")
+        time.sleep(0.2)
+    else:
+        pytest.fail("prometheus did not become ready in 30 s")
+    yield url
+    proc.terminate()
+    proc.wait(10)

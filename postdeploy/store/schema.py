@@ -120,6 +120,14 @@ metric_sample = Table(
     Column("value", Float, nullable=False),
 )
 
+scrape_state = Table(
+    "scrape_state",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("ts", Float, nullable=False, comment="epoch seconds of the last scrape"),
+    Column("samples", JSON, nullable=False, comment="[[name, [[label, value]...], value]...]"),
+)
+
 alert = Table(
     "alert",
     metadata,

@@ -169,3 +169,17 @@ def test_an_unreachable_store_names_the_url_with_the_password_masked() -> None:
         sweep(url, "s1", [outcome("health", True, 1.0)])
     assert "ops:***@127.0.0.1:1/nowhere" in str(err.value)
     assert "hunter2" not in str(err.value)
+
+
+def test_metric_samples_are_replaced_not_duplicated_and_read_back_in_order(store_url: str) -> None:
+    from postdeploy.store.metrics import read_series, record_samples
+
+    labels = {"service": "api"}
+    with store_transaction(store_url) as conn:
+        record_samples(
+            conn, samples=[("cpu_cores", labels, 120.0, 0.5), ("cpu_cores", labels, 60.0, 0.2)]
+        )
+        record_samples(conn, samples=[("cpu_cores", labels, 120.4, 0.7)])  # same second: replaced
+        record_samples(conn, samples=[("cpu_cores", {"service": "web"}, 60.0, 9.0)])
+        points = read_series(conn, name="cpu_cores", labels=labels, since=0, until=1000)
+    assert points == [(60, 0.2), (120, 0.7)]
