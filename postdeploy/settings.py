@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     store_retry_delay_s: float = Field(default=2.0, ge=0)
     probe_concurrency: int = Field(default=1000, ge=1)
     probe_batch_size: int = Field(default=1000, ge=1)
+    hooks_token: SecretStr | None = Field(
+        default=None, description="Bearer token the hooks API requires (POSTDEPLOY_HOOKS_TOKEN)."
+    )
+    hooks_token_block: str | None = Field(
+        default=None, description="Or: name of a Prefect Secret block holding that token."
+    )
+    hooks_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    incident_deployment: str = Field(
+        default="incident-response/incident-response",
+        description="Deployment started for a new critical alert group (flow/deployment).",
+    )
+    prefect_api_url: str | None = Field(
+        default=None, description="Prefect API for the hooks API; default PREFECT_API_URL."
+    )
 
     @field_validator("database_url")
     @classmethod

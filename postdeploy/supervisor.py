@@ -4,6 +4,7 @@ sample service as child processes; Ctrl-C (or SIGTERM) stops them all cleanly.""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -104,6 +105,19 @@ def trigger_first_run(api_url: str, deployment: str, deadline: float) -> str:
     raise StartupError(f"deployment {deployment} was not registered in time")
 
 
+def hooks_token_env(settings: Settings) -> dict[str, str]:
+    """Hooks need a token; without one configured, make one (kept in var/, mode 0600)."""
+    if settings.hooks_token is not None or settings.hooks_token_block:
+        return {}
+    path = settings.var_dir / "hooks-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return {"POSTDEPLOY_HOOKS_TOKEN": path.read_text().strip()}
+
+
 def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
     from postdeploy.store.migrate import upgrade
 
@@ -178,6 +192,7 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
             str(settings.api_port),
         ],
         logs / "api.log",
+        env={"POSTDEPLOY_PREFECT_API_URL": api_url, **hooks_token_env(settings)},
     )
 
     stopping = False
@@ -208,6 +223,8 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
             started.append(child)
         wait_http(f"http://{settings.api_host}:{settings.api_port}/healthz", deadline, hooks)
         say(f"hooks api  http://{settings.api_host}:{settings.api_port}/healthz")
+        if settings.hooks_token is None and not settings.hooks_token_block:
+            say(f"           bearer token in {settings.var_dir / 'hooks-token'}")
         if with_sample:
             say(f"sample     http://127.0.0.1:{settings.sample_port}/healthz")
         trigger_first_run(api_url, "health-check/health-check", deadline)

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -20,6 +24,34 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 PG_URL = os.environ.get("POSTDEPLOY_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@contextmanager
+def serving(settings: Any) -> Iterator[httpx.Client]:
+    """Run the hooks API in a thread; yield a client on its base URL; always stop it."""
+    import uvicorn
+
+    from postdeploy.api.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        app=create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "the API server stopped before it started"
+        assert time.monotonic() < deadline, "the API server did not start within 10 s"
+        time.sleep(0.01)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive(), "the API server did not stop"
 
 
 def need(service: str, reason: str) -> None:
@@ -178,49 +210,58 @@ def busy_sample() -> Iterator[str]:
     server.server_close()
 
 
+@contextmanager
+def run_daemon(name: str, argv: list[str], ready_url: str, log: Path) -> Iterator[None]:
+    """Start a real server process (Prometheus, Alertmanager); wait until it is ready."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which(argv[0])
+    if binary is None:
+        need(name, f"no `{argv[0]}` binary (apt-get install {argv[0]})")
+    with open(log, "wb") as handle:
+        proc = subprocess.Popen([str(binary), *argv[1:]], stdout=handle, stderr=handle)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited: {log.read_text()[-800:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not become ready in 30 s")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def start_prometheus(home: Path, config: str, port: int) -> Any:
+    (home / "prometheus.yml").write_text(config)
+    argv = [
+        "prometheus",
+        f"--config.file={home / 'prometheus.yml'}",
+        f"--storage.tsdb.path={home / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    return run_daemon("Prometheus", argv, f"{url}/-/ready", home / "prometheus.log")
+
+
 @pytest.fixture(scope="session")
 def prometheus(busy_sample: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus (Debian package) scraping the busy sample service every second."""
-    import shutil
-    import subprocess
-    import time
-
-    import httpx
-
-    binary = shutil.which("prometheus")
-    if binary is None:
-        need("Prometheus", "no `prometheus` binary (apt-get install prometheus)")
     home = tmp_path_factory.mktemp("prometheus")
     target = busy_sample.removeprefix("http://")
-    (home / "prometheus.yml").write_text(
+    config = (
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         "scrape_configs:\n"
         f"  - job_name: sample\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            f"--config.file={home / 'prometheus.yml'}",
-            f"--storage.tsdb.path={home / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(home / "prometheus.log", "wb"),  # noqa: SIM115 - closed with the process
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"prometheus exited: {(home / 'prometheus.log').read_text()[-500:]}")
-        time.sleep(0.2)
-    else:
-        pytest.fail("prometheus did not become ready in 30 s")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with start_prometheus(home, config, port):
+        yield f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from postdeploy import __version__
+from postdeploy.api import alertmanager
+from postdeploy.api.prefect_runs import PrefectRuns
 from postdeploy.settings import Settings, get_settings
 from postdeploy.store.engine import make_engine, mask_url
 
@@ -20,6 +23,8 @@ from postdeploy.store.engine import make_engine, mask_url
 def create_app(settings: Settings | None = None, prefect_api_url: str | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    prefect_api_url = prefect_api_url or settings.prefect_api_url
+    runs = PrefectRuns(prefect_api_url or os.environ.get("PREFECT_API_URL"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -27,6 +32,7 @@ def create_app(settings: Settings | None = None, prefect_api_url: str | None = N
         engine.dispose()
 
     app = FastAPI(title="postdeploy hooks API", version=__version__, lifespan=lifespan)
+    app.include_router(alertmanager.router(settings, engine, runs))
 
     @app.get("/healthz", summary="Liveness and dependencies")
     def healthz() -> JSONResponse:

@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
-import uvicorn
-
 from postdeploy import __version__
-from postdeploy.api.app import create_app
 from postdeploy.settings import Settings
 from postdeploy.store.engine import mask_url
-from tests.conftest import free_port
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[httpx.Client]:
-    """Run the hooks API in a thread; yield a client on its base URL; always stop it."""
-    port = free_port()
-    config = uvicorn.Config(
-        app=create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the API server stopped before it started"
-        assert time.monotonic() < deadline, "the API server did not start within 10 s"
-        time.sleep(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "the API server did not stop"
+from tests.conftest import free_port, serving
 
 
 def test_healthz_is_ok_when_the_store_answers(store_url: str) -> None:

@@ -1,0 +1,45 @@
+"""Start deployment runs through the Prefect REST API (webhooks are a Prefect Cloud feature)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class RunStartError(RuntimeError):
+    pass
+
+
+class PrefectRuns:
+    def __init__(self, api_url: str | None, timeout: float = 5.0) -> None:
+        self.api_url = api_url.rstrip("/") if api_url else None
+        self.timeout = timeout
+        self._ids: dict[str, str] = {}
+
+    async def start(
+        self, deployment: str, *, parameters: dict[str, Any], idempotency_key: str, tags: list[str]
+    ) -> str:
+        """Create a flow run of `flow/deployment`; the same key returns the same run."""
+        if not self.api_url:
+            raise RunStartError("no Prefect API configured (PREFECT_API_URL)")
+        try:
+            async with httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout) as client:
+                if deployment not in self._ids:
+                    found = await client.get(f"/deployments/name/{deployment}")
+                    if found.status_code == 404:
+                        raise RunStartError(f"deployment {deployment} not found")
+                    found.raise_for_status()
+                    self._ids[deployment] = found.json()["id"]
+                run = await client.post(
+                    f"/deployments/{self._ids[deployment]}/create_flow_run",
+                    json={
+                        "parameters": parameters,
+                        "idempotency_key": idempotency_key,
+                        "tags": tags,
+                    },
+                )
+                run.raise_for_status()
+                return str(run.json()["id"])
+        except httpx.HTTPError as exc:
+            raise RunStartError(f"Prefect API: {type(exc).__name__}: {exc}") from None
