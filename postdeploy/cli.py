@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
+from postdeploy.commands.anomalies import anomalies
+from postdeploy.commands.hooks import hook_app
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
 
@@ -26,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(report_app, name="report")
 app.add_typer(blocks_app, name="blocks")
+app.add_typer(hook_app, name="hook")
+app.command("anomalies")(anomalies)
 
 CatalogOpt = Annotated[
     Path | None,
