@@ -10,6 +10,7 @@ from prefect import Flow
 
 from flows.health_check import health_check
 from flows.metrics import collect_metrics
+from flows.post_deploy import post_deploy_check
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ CALENDAR: tuple[Spec, ...] = (
         entrypoint="flows/metrics.py:collect_metrics",
         interval=timedelta(minutes=1),
         description="Store latency, error rate, throughput, CPU and memory of every service.",
+    ),
+    Spec(
+        name="post-deploy-check",
+        flow=post_deploy_check,
+        entrypoint="flows/post_deploy.py:post_deploy_check",
+        description="Started by the deploy hook: version, smoke checks, canary, verdict.",
     ),
 )
 

@@ -9,9 +9,8 @@ from prefect.runtime import flow_run
 
 from flows.common import catalog as load
 from flows.common import route_targets, store_url, with_store_retries
-from postdeploy.domain.checks import CheckOutcome
 from postdeploy.settings import get_settings
-from tasks.checks import probe_batch
+from tasks.checks import probe_all
 from tasks.notify import notify_state_changes
 from tasks.reports import uptime_report
 from tasks.store import record_sweep
@@ -36,15 +35,9 @@ def health_check(
     settings = get_settings()
     cat = load(catalog_path)
     specs = cat.probe_specs(services)
-    size = settings.probe_batch_size
-    batches = [specs[i : i + size] for i in range(0, len(specs), size)]
-    futures = [
-        probe_batch.submit(
-            batch, settings.probe_concurrency, label=f"{len(batch)} checks ({n + 1}/{len(batches)})"
-        )
-        for n, batch in enumerate(batches)
-    ]
-    outcomes: list[CheckOutcome] = [o for f in futures for o in f.result()]  # type: ignore[attr-defined]
+    outcomes = probe_all(
+        specs, batch_size=settings.probe_batch_size, concurrency=settings.probe_concurrency
+    )
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         log.warning("%s/%s failed: %s", o.service, o.check, o.detail)

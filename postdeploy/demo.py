@@ -27,6 +27,14 @@ from postdeploy.store.uptime import DEMO_PREFIX
 
 STEP = 300  # one demo sweep every five minutes
 
+# Flows that need parameters, with what the demo passes; every other flow runs once as is.
+DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
+    "post-deploy-check": [
+        {"service": "sample", "version": "1.4.2", "commit": "4f2c9e1", "canary_window_s": 4},
+        {"service": "legacy-billing", "version": "0.9.0", "canary_window_s": 2},
+    ],
+}
+
 
 def demo_history(
     cat: Catalog, *, days: int, now: float, seed: int = 7
@@ -135,7 +143,10 @@ def demo_catalog(source: Path, healthy: int, broken: int) -> dict[str, Any]:
             "description": "Demo: a second copy of the sample service, deliberately broken.",
             "owner": "billing-team",
             "url": f"http://127.0.0.1:{broken}",
-            "checks": [{"name": "health", "url": "/healthz", "expect_keyword": "ok"}],
+            "version_url": "/version",
+            "checks": [
+                {"name": "health", "url": "/healthz", "expect_keyword": "ok", "smoke": True}
+            ],
             "routes": raw["services"][0].get("routes", []),
         }
     )
@@ -176,10 +187,14 @@ def run_demo() -> int:
         print("prefect    starting a temporary server")
         with prefect_test_harness(server_startup_timeout=120):
             for spec in CALENDAR:
-                t0 = time.monotonic()
-                state: Any = spec.flow(catalog_path=str(catalog_path), return_state=True)
-                detail = state.result(raise_on_failure=False)
-                results.append((spec.name, state.name or "?", time.monotonic() - t0, str(detail)))
+                for params in DEMO_RUNS.get(spec.name, [{}]):
+                    t0 = time.monotonic()
+                    state: Any = spec.flow(
+                        catalog_path=str(catalog_path), **params, return_state=True
+                    )
+                    detail = state.result(raise_on_failure=False)
+                    took = time.monotonic() - t0
+                    results.append((spec.name, state.name or "?", took, str(detail)))
     print()
     print(f"{'flow':<22} {'state':<10} {'seconds':>8}  result")
     for name, state, seconds, detail in results:

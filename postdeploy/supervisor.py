@@ -73,6 +73,8 @@ def prefect_env(settings: Settings, api_url: str) -> dict[str, str]:
         "PREFECT_SERVER_API_HOST": "127.0.0.1",
         "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
         "PREFECT_UI_API_URL": api_url,
+        # the deploy hook's run should start within seconds, not the default 10 s poll
+        "PREFECT_RUNNER_POLL_FREQUENCY": os.environ.get("PREFECT_RUNNER_POLL_FREQUENCY", "1"),
     }
 
 

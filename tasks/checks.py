@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -16,3 +17,17 @@ async def probe_batch(
     specs: Sequence[ProbeSpec], concurrency: int = 1000, label: str = "batch"
 ) -> list[CheckOutcome]:
     return await probe_many(specs, concurrency=concurrency)
+
+
+def probe_all(
+    specs: Sequence[ProbeSpec], *, batch_size: int, concurrency: int
+) -> list[CheckOutcome]:
+    """Probe every spec in batches, one task per batch, the batches at once; in spec order."""
+    batches = [specs[i : i + batch_size] for i in range(0, len(specs), batch_size)]
+    futures = [
+        probe_batch.submit(
+            batch, concurrency, label=f"{len(batch)} checks ({n + 1}/{len(batches)})"
+        )
+        for n, batch in enumerate(batches)
+    ]
+    return [o for f in futures for o in cast(list[CheckOutcome], f.result())]

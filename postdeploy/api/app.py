@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from postdeploy import __version__
-from postdeploy.api import alertmanager
+from postdeploy.api import alertmanager, deploys
 from postdeploy.api.prefect_runs import PrefectRuns
 from postdeploy.settings import Settings, get_settings
 from postdeploy.store.engine import make_engine, mask_url
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, prefect_api_url: str | None = N
 
     app = FastAPI(title="postdeploy hooks API", version=__version__, lifespan=lifespan)
     app.include_router(alertmanager.router(settings, engine, runs))
+    app.include_router(deploys.router(settings, engine, runs))
 
     @app.get("/healthz", summary="Liveness and dependencies")
     def healthz() -> JSONResponse:

@@ -17,6 +17,20 @@ class PrefectRuns:
         self.timeout = timeout
         self._ids: dict[str, str] = {}
 
+    async def state(self, flow_run_id: str) -> str | None:
+        """The run's state type (SCHEDULED, RUNNING, COMPLETED, FAILED, CRASHED...), if known."""
+        if not self.api_url:
+            return None
+        try:
+            async with httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout) as client:
+                found = await client.get(f"/flow_runs/{flow_run_id}")
+                if found.status_code != 200:
+                    return None
+                state = found.json().get("state") or {}
+                return str(state.get("type")) if state.get("type") else None
+        except httpx.HTTPError:
+            return None
+
     async def start(
         self, deployment: str, *, parameters: dict[str, Any], idempotency_key: str, tags: list[str]
     ) -> str:

@@ -25,7 +25,9 @@ def test_prefect_yaml_lists_exactly_the_served_deployments_with_the_same_schedul
         s.name: (
             s.entrypoint,
             s.description,
-            [(s.interval.total_seconds() if s.interval else None, s.cron, "UTC")],
+            [(s.interval.total_seconds() if s.interval else None, s.cron, "UTC")]
+            if s.interval or s.cron
+            else [],
         )
         for s in CALENDAR
     }

@@ -1,0 +1,113 @@
+"""POST /hooks/deploy: a CI/CD pipeline says a deploy happened; postdeploy records it and
+starts the post-deploy-check deployment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+
+from postdeploy.api.auth import TokenAuth
+from postdeploy.api.prefect_runs import PrefectRuns, RunStartError
+from postdeploy.catalog import CatalogError, load_catalog
+from postdeploy.settings import Settings
+from postdeploy.store.deployments import get_deployment, record_deployment
+
+POST_DEPLOY = "post-deploy-check/post-deploy-check"
+
+
+class DeployEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=200)
+    environment: str = Field(default="production", min_length=1, max_length=50)
+    commit: str | None = Field(default=None, max_length=100)
+    committed_at: datetime | None = Field(default=None, description="Commit time, for lead time.")
+
+
+class DeployAccepted(BaseModel):
+    deployment_id: int
+    new: bool
+    flow_run_id: str
+
+
+def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
+    api = APIRouter()
+
+    def record(event: DeployEvent) -> tuple[int, bool]:
+        try:
+            services = {s.name for s in load_catalog(settings.catalog).services}
+        except CatalogError as exc:
+            raise HTTPException(503, f"catalog unusable: {exc}") from None
+        if event.service not in services:
+            raise HTTPException(
+                404, f"unknown service {event.service!r}: not in {settings.catalog}"
+            )
+        committed = event.committed_at
+        if committed is not None and committed.tzinfo is None:
+            committed = committed.replace(tzinfo=UTC)
+        with engine.begin() as conn:
+            return record_deployment(
+                conn,
+                service=event.service,
+                version=event.version,
+                environment=event.environment,
+                commit=event.commit,
+                committed_at=committed,
+                deployed_at=datetime.now(UTC),
+            )
+
+    @api.post(
+        "/hooks/deploy",
+        dependencies=[Depends(TokenAuth(settings))],
+        response_model=DeployAccepted,
+        status_code=202,
+        summary="Record a deploy and start its post-deploy checks",
+    )
+    async def deploy(event: DeployEvent) -> DeployAccepted:
+        deployment_id, new = await run_in_threadpool(record, event)
+        try:
+            run = await runs.start(
+                POST_DEPLOY,
+                parameters={
+                    "service": event.service,
+                    "version": event.version,
+                    "environment": event.environment,
+                    "deployment_id": deployment_id,
+                },
+                idempotency_key=f"deploy:{deployment_id}",
+                tags=["deploy-hook", event.service],
+            )
+        except RunStartError as exc:
+            raise HTTPException(503, f"deployment {deployment_id} recorded; {exc}") from None
+        return DeployAccepted(deployment_id=deployment_id, new=new, flow_run_id=run)
+
+    @api.get(
+        "/hooks/deploy/{deployment_id}",
+        dependencies=[Depends(TokenAuth(settings))],
+        summary="A recorded deploy and its post-deploy verdict (null until judged)",
+    )
+    async def deploy_status(deployment_id: int, flow_run: str | None = None) -> dict[str, Any]:
+        def read() -> dict[str, Any] | None:
+            with engine.connect() as conn:
+                return get_deployment(conn, deployment_id=deployment_id)
+
+        row = await run_in_threadpool(read)
+        if row is None:
+            raise HTTPException(404, f"no deployment {deployment_id}")
+        state = await runs.state(flow_run) if flow_run else None
+        return {
+            "deployment_id": deployment_id,
+            "service": row["service"],
+            "version": row["version"],
+            "environment": row["environment"],
+            "verdict": row["verdict"],
+            "flow_run_state": state,
+        }
+
+    return api
