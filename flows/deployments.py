@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from prefect import Flow
+from prefect.schedules import Cron, Interval
 
 from flows.health_check import health_check
 from flows.metrics import collect_metrics
+from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
 
 
@@ -39,6 +41,13 @@ CALENDAR: tuple[Spec, ...] = (
         description="Store latency, error rate, throughput, CPU and memory of every service.",
     ),
     Spec(
+        name="performance-review",
+        flow=performance_review,
+        entrypoint="flows/performance_review.py:performance_review",
+        cron="0 6 * * 1",
+        description="Weekly: latency, errors and throughput week over week, with suspect deploys.",
+    ),
+    Spec(
         name="post-deploy-check",
         flow=post_deploy_check,
         entrypoint="flows/post_deploy.py:post_deploy_check",
@@ -53,10 +62,17 @@ def build_deployments() -> list[Any]:
     """RunnerDeployments for `serve()`; built when called, never at import."""
     out = []
     for spec in CALENDAR:
-        kwargs: dict[str, Any] = {"name": spec.name, "description": spec.description}
+        schedules = []
         if spec.interval is not None:
-            kwargs["interval"] = spec.interval
+            schedules.append(Interval(spec.interval, timezone=TIMEZONE))
         if spec.cron is not None:
-            kwargs["cron"] = spec.cron
-        out.append(spec.flow.to_deployment(tags=["postdeploy"], **kwargs))
+            schedules.append(Cron(spec.cron, timezone=TIMEZONE))
+        out.append(
+            spec.flow.to_deployment(
+                name=spec.name,
+                description=spec.description,
+                tags=["postdeploy"],
+                schedules=schedules,
+            )
+        )
     return out

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,14 @@ from postdeploy.domain.checks import CheckOutcome
 from postdeploy.sample_service import make_server
 from postdeploy.settings import get_settings
 from postdeploy.store.checks import record_sweep
+from postdeploy.store.deployments import record_deployment
 from postdeploy.store.metrics import Sample, record_samples
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
 from postdeploy.store.uptime import DEMO_PREFIX
 
 STEP = 300  # one demo sweep every five minutes
+REGRESSION_AGO = 3 * 86400 + 7200  # demo deploy 1.4.1 made the service slower, 3 days ago
 
 # Flows that need parameters, with what the demo passes; every other flow runs once as is.
 DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
@@ -85,6 +88,7 @@ def demo_metrics(cat: Catalog, *, days: int, now: float, seed: int = 11) -> list
             hour = (ts % 86400) / 3600
             load = 1 + 0.6 * math.sin((hour - 8) / 24 * 2 * math.pi)
             slow = 4.0 if 0 <= ts - spike < 3600 else 1.0
+            slow *= 1.45 if ts >= now - REGRESSION_AGO else 1.0  # the 1.4.1 deploy
             p50 = rng.lognormvariate(math.log(20 * load * slow), 0.1)
             growth = (ts - start) / (days * 86400)
             values = {
@@ -102,7 +106,14 @@ def demo_metrics(cat: Catalog, *, days: int, now: float, seed: int = 11) -> list
 
 def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
     count = 0
+    now = time.time()
     with store_transaction(url) as conn:
+        for ago, version in ((10 * 86400, "1.4.0"), (REGRESSION_AGO + 600, "1.4.1")):
+            at = datetime.fromtimestamp(now - ago, UTC)
+            record_deployment(
+                conn, service="sample", version=version, environment="production",
+                commit=f"demo{version}", committed_at=at - timedelta(hours=5), deployed_at=at,
+            )  # fmt: skip
         count += record_samples(conn, samples=demo_metrics(cat, days=days, now=time.time()))
         ids = sync_services(conn, services=cat.services)
         for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):

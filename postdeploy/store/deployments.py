@@ -55,3 +55,15 @@ def set_verdict(conn: Connection, *, deployment_id: int, verdict: str) -> None:
         .where(deployment.c.id == deployment_id)
         .values(verdict=verdict, failed=verdict == "fail")
     )
+
+
+def deployments_between(
+    conn: Connection, *, service: str, since: datetime, until: datetime
+) -> list[tuple[datetime, str]]:
+    rows = conn.execute(
+        select(deployment.c.deployed_at, deployment.c.version)
+        .where(deployment.c.service == service)
+        .where(deployment.c.deployed_at.between(since, until))
+        .order_by(deployment.c.deployed_at)
+    )
+    return [(r.deployed_at, r.version) for r in rows]
