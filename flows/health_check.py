@@ -12,7 +12,7 @@ from flows.common import route_targets, store_url, with_store_retries
 from postdeploy.settings import get_settings
 from tasks.checks import probe_all
 from tasks.notify import notify_state_changes
-from tasks.reports import uptime_report
+from tasks.reports import status_page, uptime_report
 from tasks.store import record_sweep
 
 
@@ -29,7 +29,7 @@ def health_check(
         catalog_path: the catalog file; default POSTDEPLOY_CATALOG or data/postdeploy.yaml.
         services: only these services; default all.
         store_block: name of a StoreConnection block; default POSTDEPLOY_DATABASE_URL.
-        write_report: also refresh reports/uptime and the uptime artifacts.
+        write_report: also refresh reports/uptime (and its artifacts) and reports/status.
     """
     log = get_run_logger()
     settings = get_settings()
@@ -50,11 +50,15 @@ def health_check(
         s.name: list(dict.fromkeys(cat.notify_on_state_change + s.routes)) for s in cat.services
     }
     sent = notify_state_changes(transitions, routes, route_targets(cat)) if transitions else 0
-    report = with_store_retries(uptime_report)(url, settings.reports_dir) if write_report else None
+    report = status = None
+    if write_report:
+        report = with_store_retries(uptime_report)(url, settings.reports_dir)
+        status = with_store_retries(status_page)(url, cat, settings.reports_dir, bool(transitions))
     return {
         "checks": len(outcomes),
         "failed": len(failed),
         "state_changes": [t.summary for t in transitions],
         "notifications": sent,
         "report": report,
+        "status_page": status,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,13 @@ def test_a_sweep_stores_results_alerts_and_notifies_once_per_state_change(
     report = Path(first["report"]).read_text()
     assert "billing" in report and "HTTP 503, expected 200" in report
     assert "DEMO DATA" not in report
+
+    # the status page follows the change of state, and is not rewritten without one
+    assert first["status_page"].startswith("major_outage")  # the worst component
+    status = json.loads((settings_env / "reports" / "status" / "status.json").read_text())
+    states = {c["name"]: c["state"] for c in status["components"]}
+    assert states == {"web": "operational", "billing": "major_outage"}
+    assert second["status_page"] is None
 
 
 def test_the_uptime_report_is_published_as_an_artifact_with_a_stable_key(
