@@ -16,6 +16,7 @@ import typer
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
 from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
+from postdeploy.commands.logs import app as logs_app
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
 
@@ -30,6 +31,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
+app.add_typer(logs_app, name="logs")
 
 CatalogOpt = Annotated[
     Path | None,
