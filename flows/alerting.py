@@ -3,7 +3,6 @@ firing alert (rules, health checks, Alertmanager) to its receivers, Alertmanager
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,10 +10,11 @@ from prefect import flow
 
 from flows.common import catalog as load
 from flows.common import route_targets, store_url, with_store_retries
-from postdeploy.adapters.notify import DeliveryError, Target
+from postdeploy.adapters.notify import DeliveryError
 from postdeploy.catalog import Catalog
 from postdeploy.domain.alerting import INCIDENT, BurnFact, RouteNode
 from postdeploy.domain.alerting.rules import Scores
+from postdeploy.store.session import in_store
 from tasks.alerting import (
     evaluate_rules,
     plan_notifications,
@@ -24,26 +24,24 @@ from tasks.alerting import (
 
 
 def anomaly_detector() -> Scores | None:
-    """The detector anomaly rules use: values in, 0/1 per value out. None: they are skipped."""
-    return None
+    """The detector anomaly rules use: values in, 0/1 per value out (postdeploy's causal
+    detector, see benchmarks/README.md for its NAB score)."""
+    from postdeploy.domain.anomalies import detect
+
+    return lambda values: [flag for _, flag in detect(values)]
 
 
 def slo_burn_facts(url: str, cat: Catalog, at: datetime) -> list[BurnFact]:
     """Burn-rate decisions (service, page/ticket, firing) that slo_burn rules turn into alerts."""
-    return []
+    from postdeploy.store.slo import service_slos
 
-
-def alert_targets(cat: Catalog) -> dict[str, Target]:
-    """The routes' targets; an email route takes its server and addresses from the catalog
-    and its credentials, if any, from its Notifier block."""
-    targets = route_targets(cat)
-    for r in cat.routes:
-        if r.kind == "email":
-            targets[r.name] = replace(
-                targets[r.name], kind="email", smtp_host=r.smtp_host, smtp_port=r.smtp_port,
-                smtp_security=r.smtp_security, sender=r.email_from, recipients=tuple(r.email_to),
-            )  # fmt: skip
-    return targets
+    slos = in_store(url, lambda conn: service_slos(conn, services=cat.services, now=at))
+    return [
+        BurnFact(service, alert.rule.severity, alert.firing)
+        for service, statuses in slos.items()
+        for status in statuses
+        for alert in status.alerts
+    ]
 
 
 @flow(name="alerting", description="Evaluate alert rules; group, silence and route alerts.")
@@ -73,7 +71,7 @@ def alerting(
         url, tree, inhibitions, cat.alert_windows(), cat.zone(), now
     )
     due = [d for d in plan.decisions if d.notification is not None]
-    sent, failed = send_notifications(plan, alert_targets(cat)) if due else ({}, {})
+    sent, failed = send_notifications(plan, route_targets(cat)) if due else ({}, {})
     levels = cat.escalation.severity_levels
     incidents = with_store_retries(record_notifications)(url, plan, sent, levels, now)
     summary = {

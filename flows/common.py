@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,12 +39,21 @@ def with_store_retries(task: T) -> T:
 
 
 def route_targets(cat: Catalog) -> dict[str, Target]:
+    """Each route's target: secrets from its Notifier block, if any; an email route takes its
+    server and addresses from the catalog."""
     targets = {}
     for route in cat.routes:
         if route.block:
             from blocks.notifier import Notifier
 
-            targets[route.name] = Notifier.load(route.block).target()  # type: ignore[union-attr]
+            target = Notifier.load(route.block).target()  # type: ignore[union-attr]
         else:
-            targets[route.name] = Target(kind=route.kind, url=route.url)
+            target = Target(kind=route.kind, url=route.url)
+        if route.kind == "email":
+            target = replace(
+                target, kind="email", smtp_host=route.smtp_host, smtp_port=route.smtp_port,
+                smtp_security=route.smtp_security, sender=route.email_from,
+                recipients=tuple(route.email_to),
+            )  # fmt: skip
+        targets[route.name] = target
     return targets

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import Flow
 from prefect.schedules import Cron, Interval
 
+from flows.alerting import alerting
 from flows.health_check import health_check
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
@@ -23,6 +24,7 @@ class Spec:
     interval: timedelta | None = None
     cron: str | None = None
     description: str = ""
+    concurrency_limit: int | None = None
 
 
 CALENDAR: tuple[Spec, ...] = (
@@ -39,6 +41,14 @@ CALENDAR: tuple[Spec, ...] = (
         entrypoint="flows/metrics.py:collect_metrics",
         interval=timedelta(minutes=1),
         description="Store latency, error rate, throughput, CPU and memory of every service.",
+    ),
+    Spec(
+        name="alerting",
+        flow=alerting,
+        entrypoint="flows/alerting.py:alerting",
+        interval=timedelta(minutes=1),
+        description="Evaluate alert rules; group, silence and route alerts.",
+        concurrency_limit=1,  # overlapping runs could send one notification twice
     ),
     Spec(
         name="performance-review",
@@ -73,6 +83,7 @@ def build_deployments() -> list[Any]:
                 description=spec.description,
                 tags=["postdeploy"],
                 schedules=schedules,
+                concurrency_limit=spec.concurrency_limit,
             )
         )
     return out

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from postdeploy.domain.alerting import Inhibition, RouteNode, Rule, Timing, Window
+from postdeploy.domain.alerting.labels import parse_matcher, parse_matchers
+from postdeploy.domain.alerting.suppress import window_active
 from postdeploy.domain.checks import ProbeSpec
 from postdeploy.domain.metrics import STANDARD, ScrapeNames
 
@@ -196,13 +202,21 @@ class Escalation(Strict):
 
 class Route(Strict):
     name: str = Field(pattern=_NAME)
-    kind: Literal["webhook", "slack", "log"] = "webhook"
+    kind: Literal["webhook", "slack", "log", "email"] = "webhook"
     url: str | None = Field(default=None, description="Endpoint, for routes without secrets.")
     block: str | None = Field(default=None, description="Name of a postdeploy Notifier block.")
+    smtp_host: str | None = Field(default=None, description="Email: the SMTP server.")
+    smtp_port: int | None = Field(default=None, ge=1, le=65535, description="Default by security.")
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    email_from: str | None = None
+    email_to: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_target(self) -> Route:
-        if self.kind != "log" and not (self.url or self.block):
+        if self.kind == "email":
+            if not (self.smtp_host and self.email_from and self.email_to):
+                raise ValueError(f"email route {self.name!r} needs smtp_host, email_from, email_to")
+        elif self.kind != "log" and not (self.url or self.block):
             raise ValueError(f"route {self.name!r} needs a url or a block")
         return self
 
@@ -212,6 +226,206 @@ class MaintenanceWindow(Strict):
     services: list[str] = Field(default_factory=list, description="Empty means every service.")
     start: str
     end: str
+
+
+# Alerting (docs/alerts.md): rules, the routing tree and inhibition, turned into
+# postdeploy.domain.alerting values by their spec()/tree() methods.
+
+
+def _template(value: str) -> str:
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        SandboxedEnvironment().parse(value)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"bad template, line {exc.lineno}: {exc.message}") from None
+    return value
+
+
+def _matcher(value: str) -> str:
+    parse_matcher(value)
+    return value
+
+
+Template = Annotated[str, AfterValidator(_template)]
+MatcherText = Annotated[str, AfterValidator(_matcher)]
+
+
+class _AlertModel(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _Rule(_AlertModel):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="The alertname.")
+    severity: str = "medium"
+    for_: Duration = Field(default=timedelta(0), alias="for", description="Hold before firing.")
+    services: list[str] = Field(default_factory=list, description="Empty means every service.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    summary: Template = Field(default="", description="Jinja; empty: a default per kind.")
+    annotations: dict[str, Template] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = sorted({"alertname", "severity"} & set(value))
+        if reserved:
+            raise ValueError(f"{reserved} are set by the rule's name and severity fields")
+        return value
+
+    def spec(self, services: list[str]) -> Rule:
+        return Rule(
+            name=self.name,
+            kind=self.kind,  # type: ignore[attr-defined]
+            services=tuple(self.services or services),
+            severity=self.severity,
+            for_s=self.for_.total_seconds(),
+            labels=tuple(sorted(self.labels.items())),
+            summary=self.summary,
+            annotations=tuple(sorted(self.annotations.items())),
+            **self._extra(),
+        )
+
+    def _extra(self) -> dict[str, Any]:
+        return {}
+
+
+def _standard_series(value: str) -> str:
+    if value not in STANDARD:
+        raise ValueError(f"unknown series {value!r}; known: {', '.join(STANDARD)}")
+    return value
+
+
+class ThresholdRule(_Rule):
+    kind: Literal["threshold"]
+    series: Annotated[str, AfterValidator(_standard_series)]
+    op: Literal[">", ">=", "<", "<=", "==", "!="] = ">"
+    value: float
+
+    def _extra(self) -> dict[str, Any]:
+        return {"series": self.series, "op": self.op, "value": self.value}
+
+
+class CheckFailingRule(_Rule):
+    kind: Literal["check_failing"]
+    times: int = Field(default=3, ge=1, description="Failures in a row.")
+    checks: list[str] = Field(default_factory=list, description="Empty means every check.")
+
+    def _extra(self) -> dict[str, Any]:
+        return {"times": self.times, "checks": tuple(self.checks)}
+
+
+class CertExpiringRule(_Rule):
+    kind: Literal["cert_expiring"]
+    within: Duration = timedelta(days=14)
+    checks: list[str] = Field(default_factory=list, description="Empty means every check.")
+
+    def _extra(self) -> dict[str, Any]:
+        return {"within_s": self.within.total_seconds(), "checks": tuple(self.checks)}
+
+
+class AnomalyRule(_Rule):
+    kind: Literal["anomaly"]
+    series: Annotated[str, AfterValidator(_standard_series)]
+    lookback: Duration = Field(default=timedelta(hours=6), description="History scored per run.")
+    hold: Duration = Field(default=timedelta(minutes=10), description="Firing after a flag.")
+
+    def _extra(self) -> dict[str, Any]:
+        return {
+            "series": self.series,
+            "lookback_s": self.lookback.total_seconds(),
+            "hold_s": self.hold.total_seconds(),
+        }
+
+
+class SloBurnRule(_Rule):
+    kind: Literal["slo_burn"]
+    severities: dict[str, str] = Field(
+        default_factory=lambda: {"page": "critical", "ticket": "medium"},
+        description="Burn-rate severity (page, ticket) to alert severity.",
+    )
+
+    def _extra(self) -> dict[str, Any]:
+        return {"severities": tuple(sorted(self.severities.items()))}
+
+
+AlertRule = Annotated[
+    ThresholdRule | CheckFailingRule | CertExpiringRule | AnomalyRule | SloBurnRule,
+    Field(discriminator="kind"),
+]
+
+
+class IncidentAction(_AlertModel):
+    severity: str | None = Field(default=None, description="Default: the alerts' highest.")
+
+
+class AlertRoute(_AlertModel):
+    """A node of the routing tree; unset fields are inherited from the parent."""
+
+    name: str | None = Field(default=None, pattern=_NAME, description="Names it in group keys.")
+    matchers: list[MatcherText] = Field(default_factory=list)
+    receivers: list[str] | None = Field(default=None, description="Names of catalog routes.")
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    send_resolved: bool | None = None
+    continue_: bool = Field(default=False, alias="continue")
+    incident: IncidentAction | None = Field(default=None, description="Open/update an incident.")
+    title: Template | None = None
+    text: Template | None = None
+    routes: list[AlertRoute] = Field(default_factory=list)
+
+    def tree(self, parent: RouteNode | None = None, path: str = "root") -> RouteNode:
+        up = parent or RouteNode()
+
+        def pick(mine: Any, theirs: Any) -> Any:
+            return theirs if mine is None else mine
+
+        node = RouteNode(
+            path=path,
+            matchers=parse_matchers(self.matchers),
+            receivers=tuple(pick(self.receivers, up.receivers)),
+            group_by=tuple(pick(self.group_by, up.group_by)),
+            timing=Timing(
+                pick(self.group_wait, up.timing.group_wait),
+                pick(self.group_interval, up.timing.group_interval),
+                pick(self.repeat_interval, up.timing.repeat_interval),
+            ),
+            send_resolved=pick(self.send_resolved, up.send_resolved),
+            continue_=self.continue_,
+            incident=self.incident is not None,
+            incident_severity=self.incident.severity if self.incident else None,
+            title=pick(self.title, up.title),
+            text=pick(self.text, up.text),
+        )
+        children = tuple(r.tree(node, f"{path}/{r.name or i}") for i, r in enumerate(self.routes))
+        return replace(node, routes=children)
+
+    def walk(self) -> list[AlertRoute]:
+        return [self] + [n for r in self.routes for n in r.walk()]
+
+
+class InhibitRule(_AlertModel):
+    source_matchers: list[MatcherText] = Field(min_length=1)
+    target_matchers: list[MatcherText] = Field(min_length=1)
+    equal: list[str] = Field(default_factory=list, description="Labels both must share.")
+
+    def spec(self) -> Inhibition:
+        return Inhibition(
+            parse_matchers(self.source_matchers),
+            parse_matchers(self.target_matchers),
+            tuple(self.equal),
+        )
+
+
+def _default_inhibit_rules() -> list[InhibitRule]:
+    # A service that is down is slow too: its latency alerts would only add noise.
+    down = 'alertname=~"CheckDown|ServiceDown"'
+    return [
+        InhibitRule(source_matchers=[down], target_matchers=[t], equal=["service"])
+        for t in ('series=~"latency_.*"', 'alertname=~".*[Ll]atency.*"')
+    ]
 
 
 class Catalog(Strict):
@@ -224,6 +438,51 @@ class Catalog(Strict):
     escalation: Escalation = Field(default_factory=Escalation)
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
     prometheus: Prometheus | None = None
+    alert_rules: list[AlertRule] = Field(default_factory=list)
+    alert_routing: AlertRoute | None = None
+    inhibit_rules: list[InhibitRule] = Field(default_factory=_default_inhibit_rules)
+
+    @model_validator(mode="after")
+    def _alerting_resolves(self) -> Catalog:
+        services = {s.name for s in self.services}
+        severities = set(self.escalation.severity_levels)
+        routes = {r.name for r in self.routes}
+        for rule in self.alert_rules:
+            wanted = {rule.severity}
+            if isinstance(rule, SloBurnRule):
+                wanted |= set(rule.severities.values())
+            if unknown := sorted(set(rule.services) - services):
+                raise ValueError(f"alert rule {rule.name!r}: unknown services {unknown}")
+            if unknown := sorted(wanted - severities):
+                raise ValueError(
+                    f"alert rule {rule.name!r}: unknown severities {unknown}; known:"
+                    f" {', '.join(severities)} (escalation.severity_levels)"
+                )
+        for node in self.alert_routing.walk() if self.alert_routing else []:
+            missing = set(node.receivers or ()) - routes
+            severity = node.incident.severity if node.incident else None
+            if missing or (severity and severity not in severities):
+                raise ValueError(
+                    f"alert_routing: unknown receivers {sorted(missing)} or incident severity"
+                    f" {severity!r}; receivers are names of routes"
+                )
+        if self.alert_routing and self.alert_routing.matchers:
+            raise ValueError("alert_routing: the root route matches every alert: no matchers")
+        for w in self.maintenance_windows:
+            try:
+                window_active(w.start, w.end, datetime.now(UTC), self.zone())
+            except ValueError as exc:
+                raise ValueError(f"maintenance window {w.name!r}: {exc}") from None
+        return self
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (KeyError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r} is not an IANA zone name") from None
+
+    def alert_windows(self) -> list[Window]:
+        return [Window(w.name, tuple(w.services), w.start, w.end) for w in self.maintenance_windows]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:

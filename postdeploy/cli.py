@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
+from postdeploy.commands import silences
 from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.logs import app as logs_app
@@ -32,6 +33,7 @@ app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
 app.add_typer(logs_app, name="logs")
+app.add_typer(silences.app, name="silence")
 
 CatalogOpt = Annotated[
     Path | None,

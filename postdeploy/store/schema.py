@@ -193,6 +193,16 @@ ticket = Table(
     Column("first_response_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
+    Column("assignee", String(200)),
+    Column(
+        "sla_crossed",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        comment="SLA thresholds already escalated: bits of postdeploy.domain.sla.Crossed",
+    ),
+    Column("escalated_at", UTCDateTime),
     UniqueConstraint("source", "external_id", name="uq_ticket_source"),
     Index("ix_ticket_status", "status"),
 )
@@ -268,4 +278,63 @@ kpi_snapshot = Table(
     Column("value", Float),
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("period", "scope", "metric", name="uq_kpi_snapshot_period"),
+)
+
+# Alerting (postdeploy.store.alerts): rule alerts waiting out their `for`, silences, alert
+# groups per receiver with what each was last told, and the log of notifications sent.
+alert_pending = Table(
+    "alert_pending",
+    metadata,
+    Column("fingerprint", String(200), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+)
+
+silence = Table(
+    "silence",
+    metadata,
+    _id(),
+    Column("matchers", JSON, nullable=False, comment='["service=api", ...], all must match'),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_silence_ends_at", "ends_at"),
+)
+
+alert_group = Table(
+    "alert_group",
+    metadata,
+    _id(),
+    Column("group_key", String(250), nullable=False),
+    Column("receiver", String(100), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_flush_at", UTCDateTime),
+    Column("last_notified_at", UTCDateTime),
+    Column(
+        "last_digest",
+        JSON,
+        nullable=False,
+        comment='{"firing": [fingerprint...], "resolved": [...]}: what the receiver was told',
+    ),
+    UniqueConstraint("group_key", "receiver", name="uq_alert_group_group_key"),
+)
+
+alert_notification = Table(
+    "alert_notification",
+    metadata,
+    _id(),
+    Column("group_key", String(250), nullable=False),
+    Column("receiver", String(100), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("firing", Integer, nullable=False),
+    Column("resolved", Integer, nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("fingerprints", JSON, nullable=False),
+    UniqueConstraint("group_key", "receiver", "sent_at", name="uq_alert_notification_group_key"),
+    Index("ix_alert_notification_sent_at", "sent_at"),
 )

@@ -18,6 +18,7 @@ def test_prefect_yaml_lists_exactly_the_served_deployments_with_the_same_schedul
             d["entrypoint"],
             d["description"],
             [(s.get("interval"), s.get("cron"), s.get("timezone")) for s in d["schedules"]],
+            d.get("concurrency_limit"),
         )
         for d in doc["deployments"]
     }
@@ -28,6 +29,7 @@ def test_prefect_yaml_lists_exactly_the_served_deployments_with_the_same_schedul
             [(s.interval.total_seconds() if s.interval else None, s.cron, "UTC")]
             if s.interval or s.cron
             else [],
+            s.concurrency_limit,
         )
         for s in CALENDAR
     }
@@ -46,3 +48,4 @@ def test_served_deployments_carry_their_schedules() -> None:
     assert set(deployments) == {s.name for s in CALENDAR}
     health = deployments["health-check"]
     assert health.schedules and health.schedules[0].schedule.interval.total_seconds() == 60
+    assert deployments["alerting"].concurrency_limit == 1
