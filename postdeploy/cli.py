@@ -17,6 +17,7 @@ from postdeploy.catalog import Catalog, CatalogError, load_catalog
 from postdeploy.commands import silences
 from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
+from postdeploy.commands.imports import import_app
 from postdeploy.commands.logs import app as logs_app
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
@@ -34,6 +35,7 @@ app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
 app.add_typer(logs_app, name="logs")
 app.add_typer(silences.app, name="silence")
+app.add_typer(import_app, name="import")
 
 CatalogOpt = Annotated[
     Path | None,

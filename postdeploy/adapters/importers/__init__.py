@@ -1,0 +1,1 @@
+"""Importers: help-desk exports (files and REST APIs) read through mapping files."""
