@@ -11,6 +11,7 @@ from prefect.schedules import Cron, Interval
 
 from flows.alerting import alerting
 from flows.health_check import health_check
+from flows.log_review import log_review
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
@@ -49,6 +50,13 @@ CALENDAR: tuple[Spec, ...] = (
         interval=timedelta(minutes=1),
         description="Evaluate alert rules; group, silence and route alerts.",
         concurrency_limit=1,  # overlapping runs could send one notification twice
+    ),
+    Spec(
+        name="log-review",
+        flow=log_review,
+        entrypoint="flows/log_review.py:log_review",
+        cron="30 6 * * *",
+        description="Daily: new and spiking log signatures, top errors with sample lines.",
     ),
     Spec(
         name="performance-review",

@@ -111,6 +111,30 @@ class Metrics(Strict):
         )
 
 
+class LogSource(Strict):
+    """Application log files of a service and how to read their lines."""
+
+    path: str = Field(description="A file or a glob, e.g. /var/log/shop/*.log.")
+    pattern: str | None = Field(default=None, description="Regex with a named group `message`.")
+    format: str | None = Field(default=None, description="Logparser layout: '<Level>: <Content>'.")
+    json_lines: bool = False
+    json_fields: str | None = Field(default=None, description="e.g. message=msg,level=lvl")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> LogSource:
+        ways = [self.pattern is not None, self.format is not None, self.json_lines]
+        if sum(ways) > 1:
+            raise ValueError("give at most one of pattern, format and json_lines")
+        if self.pattern is not None:
+            try:
+                compiled = re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regex: {exc}") from None
+            if "message" not in compiled.groupindex:
+                raise ValueError("pattern needs a named group (?P<message>...)")
+        return self
+
+
 class Prometheus(Strict):
     url: str | None = Field(default=None, description="Prometheus base URL, if no secrets.")
     block: str | None = Field(default=None, description="A postdeploy Prometheus block name.")
@@ -129,6 +153,7 @@ class Service(Strict):
     slo: Slo = Field(default_factory=Slo)
     routes: list[str] = Field(default_factory=list, description="Routes for this service's alerts.")
     metrics: Metrics | None = None
+    logs: list[LogSource] = Field(default_factory=list, description="Logs the daily review reads.")
 
     @model_validator(mode="after")
     def _checks_resolve(self) -> Service:

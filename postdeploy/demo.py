@@ -127,8 +127,10 @@ def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
 @contextmanager
 def sample_services() -> Iterator[tuple[int, int]]:
     """A healthy and a broken sample service on free ports, for the demo's live sweep."""
+    log = get_settings().var_dir / "demo" / "sample.log"
+    log.unlink(missing_ok=True)
     servers = [
-        make_server(port=0, version="1.4.2"),
+        make_server(port=0, version="1.4.2", log_file=log, error_rate=0.05),
         make_server(port=0, version="0.9.0", broken=True),
     ]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
@@ -148,6 +150,8 @@ def demo_catalog(source: Path, healthy: int, broken: int) -> dict[str, Any]:
     for svc in raw["services"]:
         if str(svc.get("url", "")).startswith("http://127.0.0.1:8801"):
             svc["url"] = f"http://127.0.0.1:{healthy}"
+            for source in svc.get("logs", []):
+                source["path"] = str(get_settings().var_dir / "demo" / "sample.log")
     raw["services"].append(
         {
             "name": "legacy-billing",

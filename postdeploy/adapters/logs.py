@@ -206,3 +206,50 @@ def read_records(paths: Iterable[Path], parse: LineParser = whole_line) -> Itera
                 else:
                     stamp, level, message, fields = parsed
                     yield LogRecord(str(path), line_no, stamp, level, message, fields)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What a file gained since `offset` (a rotated or truncated file is read from the top)."""
+
+    path: str
+    inode: int
+    offset: int
+    records: list[LogRecord]
+
+
+def read_new(
+    path: Path, inode: int | None, offset: int, parse: LineParser, limit: int = 1 << 30
+) -> Chunk:
+    """Records of the complete lines appended since (inode, offset); a half-written last line
+    waits for the next read. At most `limit` bytes are read per call."""
+    stat = path.stat()
+    if inode != stat.st_ino or stat.st_size < offset:
+        offset = 0  # rotated or truncated: start over
+    records: list[LogRecord] = []
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read(min(limit, max(0, stat.st_size - offset)))
+    end = data.rfind(b"\n") + 1
+    for raw in data[:end].splitlines():
+        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        parsed = parse(line)
+        if parsed is None:
+            records.append(LogRecord(str(path), 0, None, None, line, {}, parsed=False))
+        else:
+            stamp, level, message, fields = parsed
+            records.append(LogRecord(str(path), 0, stamp, level, message, fields))
+    return Chunk(str(path), stat.st_ino, offset + end, records)
+
+
+def parser_for(
+    pattern: str | None, layout: str | None, json_fields: str | None, json_lines: bool
+) -> LineParser:
+    """The line parser a log source describes (regex, logparser layout, JSON lines or whole)."""
+    if json_lines:
+        return json_parser(parse_json_fields(json_fields))
+    if pattern:
+        return regex_parser(compile_pattern(pattern))
+    if layout:
+        return regex_parser(format_to_regex(layout), strip=True)
+    return whole_line

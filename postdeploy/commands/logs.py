@@ -13,14 +13,9 @@ import typer
 from postdeploy.adapters.logs import (
     LineParser,
     LogInputError,
-    compile_pattern,
     expand,
-    format_to_regex,
-    json_parser,
-    parse_json_fields,
+    parser_for,
     read_records,
-    regex_parser,
-    whole_line,
 )
 from postdeploy.domain.logtemplates import UNPARSED_ID, TemplateMiner
 from postdeploy.reporting.files import write_atomic
@@ -40,13 +35,7 @@ def _parser(
 ) -> LineParser:
     if sum(x is not None for x in (pattern, layout)) + (json_lines or json_fields is not None) > 1:
         raise LogInputError("choose one of --pattern, --format and --json/--json-fields")
-    if pattern is not None:
-        return regex_parser(compile_pattern(pattern))
-    if layout is not None:
-        return regex_parser(format_to_regex(layout), strip=True)
-    if json_lines or json_fields is not None:
-        return json_parser(parse_json_fields(json_fields))
-    return whole_line
+    return parser_for(pattern, layout, json_fields, json_lines or json_fields is not None)
 
 
 @app.command()

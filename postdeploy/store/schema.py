@@ -338,3 +338,33 @@ alert_notification = Table(
     UniqueConstraint("group_key", "receiver", "sent_at", name="uq_alert_notification_group_key"),
     Index("ix_alert_notification_sent_at", "sent_at"),
 )
+
+# The daily log review: how far each file was read, the signatures seen, counts per day.
+log_cursor = Table(
+    "log_cursor",
+    metadata,
+    Column("path", String(1000), primary_key=True),
+    Column("inode", BigInteger, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+log_signature = Table(
+    "log_signature",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("signature_id", String(40), primary_key=True),
+    Column("template", Text, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+log_daily = Table(
+    "log_daily",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("signature_id", String(40), primary_key=True),
+    Column("day", String(10), primary_key=True, comment="YYYY-MM-DD (UTC)"),
+    Column("count", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+)
