@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from postdeploy.api.auth import TokenAuth
+from postdeploy.api.batching import GroupCommitter
 from postdeploy.api.prefect_runs import PrefectRuns, RunStartError
 from postdeploy.domain.alertmanager import AmPayload
 from postdeploy.settings import Settings
@@ -47,14 +47,15 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
     api = APIRouter()
     auth = TokenAuth(settings)
 
-    def store(payload: AmPayload) -> tuple[int, int]:
-        with engine.begin() as conn:  # one transaction: all of the payload or nothing
-            return store_received(conn, alerts=payload.alerts)
+    def store(conn: Connection, payload: AmPayload) -> tuple[int, int]:
+        return store_received(conn, alerts=payload.alerts)
+
+    committer: GroupCommitter[AmPayload, tuple[int, int]] = GroupCommitter(engine, store)
 
     @api.post("/hooks/alertmanager", dependencies=[Depends(auth)], summary="Alertmanager webhook")
     async def alertmanager(request: Request) -> JSONResponse:
         payload = parse(await read_body(request, settings.hooks_max_body_bytes))
-        new, duplicates = await run_in_threadpool(store, payload)
+        new, duplicates = await committer.submit(payload)
         body: dict[str, Any] = {"stored": new, "duplicates": duplicates, "incident_run": None}
         key = payload.incident_key()
         if key and new:
