@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8700, ge=1, le=65535)
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     sample_port: int = Field(default=8801, ge=1, le=65535)
-    serve_limit: int = Field(default=4, ge=1, description="Concurrent flow runs served by `up`.")
+    serve_limit: int = Field(default=10, ge=1, description="Concurrent flow runs served by `up`.")
     store_retries: int = Field(default=3, ge=0)
     store_retry_delay_s: float = Field(default=2.0, ge=0)
     probe_concurrency: int = Field(default=1000, ge=1)

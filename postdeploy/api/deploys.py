@@ -28,6 +28,9 @@ class DeployEvent(BaseModel):
     environment: str = Field(default="production", min_length=1, max_length=50)
     commit: str | None = Field(default=None, max_length=100)
     committed_at: datetime | None = Field(default=None, description="Commit time, for lead time.")
+    canary_window_s: float | None = Field(
+        default=None, ge=0, le=3600, description="How long to watch after the deploy."
+    )
 
 
 class DeployAccepted(BaseModel):
@@ -79,6 +82,11 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
                     "version": event.version,
                     "environment": event.environment,
                     "deployment_id": deployment_id,
+                    **(
+                        {"canary_window_s": event.canary_window_s}
+                        if event.canary_window_s is not None
+                        else {}
+                    ),
                 },
                 idempotency_key=f"deploy:{deployment_id}",
                 tags=["deploy-hook", event.service],

@@ -39,6 +39,9 @@ def deployed(
         datetime | None, typer.Option(help="Commit time (ISO 8601), for lead time.")
     ] = None,
     environment: Annotated[str, typer.Option()] = "production",
+    canary_window: Annotated[
+        float | None, typer.Option(help="Seconds to watch errors and latency (default 120).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the verdict: exit 0 pass, 1 fail.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the verdict.")] = 900,
     api: Annotated[str | None, typer.Option(help="Hooks API base URL.")] = None,
@@ -57,6 +60,8 @@ def deployed(
     body = {"service": service, "version": version, "environment": environment, "commit": commit}
     if committed_at is not None:
         body["committed_at"] = committed_at.isoformat()
+    if canary_window is not None:
+        body["canary_window_s"] = canary_window
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             response = client.post("/hooks/deploy", json=body)

@@ -84,6 +84,19 @@ def test_up_serves_scheduled_health_checks_and_stops_cleanly_on_ctrl_c(tmp_path:
         health = httpx.get(f"http://127.0.0.1:{ports['api']}/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["checks"]["store"]["ok"]
         assert (tmp_path / "reports" / "uptime" / "index.html").exists()
+
+        # a CI/CD pipeline: the deploy hook with --wait gives the verdict as its exit code
+        deploy = subprocess.run(
+            [CLI, "hook", "deployed", "--service", "sample", "--version", "1.0.0",
+             "--commit", "e2e", "--canary-window", "2", "--wait", "--timeout", "120"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        assert "verdict: pass" in deploy.stdout
+        assert (
+            "## sample 1.0.0 (production): PASS"
+            in (tmp_path / "reports" / "releases.md").read_text()
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
