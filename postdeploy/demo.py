@@ -150,8 +150,8 @@ def demo_catalog(source: Path, healthy: int, broken: int) -> dict[str, Any]:
     for svc in raw["services"]:
         if str(svc.get("url", "")).startswith("http://127.0.0.1:8801"):
             svc["url"] = f"http://127.0.0.1:{healthy}"
-            for source in svc.get("logs", []):
-                source["path"] = str(get_settings().var_dir / "demo" / "sample.log")
+            for log_source in svc.get("logs", []):
+                log_source["path"] = str(get_settings().var_dir / "demo" / "sample.log")
     raw["services"].append(
         {
             "name": "legacy-billing",

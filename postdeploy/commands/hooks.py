@@ -57,7 +57,12 @@ def deployed(
         or (f"http://{settings.api_host}:{settings.api_port}")
     )
     headers = {"Authorization": f"Bearer {_token(token)}"}
-    body = {"service": service, "version": version, "environment": environment, "commit": commit}
+    body: dict[str, object] = {
+        "service": service,
+        "version": version,
+        "environment": environment,
+        "commit": commit,
+    }
     if committed_at is not None:
         body["committed_at"] = committed_at.isoformat()
     if canary_window is not None:

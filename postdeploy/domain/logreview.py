@@ -99,4 +99,3 @@ def review(
             spiking.append((sig, base))
     errors = sorted((s for s in today if s.errors), key=lambda s: (-s.errors, s.id))[:top]
     return Review(new, spiking, errors, canonical)
-
