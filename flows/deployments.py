@@ -15,6 +15,8 @@ from flows.log_review import log_review
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
+from flows.security_scan import security_scan
+from flows.update_review import update_review
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,20 @@ CALENDAR: tuple[Spec, ...] = (
         entrypoint="flows/performance_review.py:performance_review",
         cron="0 6 * * 1",
         description="Weekly: latency, errors and throughput week over week, with suspect deploys.",
+    ),
+    Spec(
+        name="security-scan",
+        flow=security_scan,
+        entrypoint="flows/security_scan.py:security_scan",
+        cron="0 5 * * 1",
+        description="Weekly: TLS, security headers and vulnerable dependencies; alerts.",
+    ),
+    Spec(
+        name="update-review",
+        flow=update_review,
+        entrypoint="flows/update_review.py:update_review",
+        cron="0 4 1 1,4,7,10 *",
+        description="Quarterly: dependencies behind their latest major, end of life, docs review.",
     ),
     Spec(
         name="post-deploy-check",

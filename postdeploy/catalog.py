@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -140,6 +140,69 @@ class Prometheus(Strict):
     block: str | None = Field(default=None, description="A postdeploy Prometheus block name.")
 
 
+class ServiceAction(Strict):
+    """An emergency fix the incident response runs for a service once an operator approves."""
+
+    name: str = Field(pattern=_NAME)
+    kind: Literal["http", "shell"]
+    url: str | None = Field(default=None, description="http: absolute, or a path of the service.")
+    method: Literal["GET", "POST", "PUT", "DELETE"] = "POST"
+    command: list[str] | None = Field(
+        default=None, description="shell: the argv, run without a shell (no quoting surprises)."
+    )
+    retries: int = Field(default=0, ge=0, le=10, description="Retries after a failed attempt.")
+    retry_delay: Duration = timedelta(seconds=10)
+    timeout: Duration = timedelta(seconds=60)
+
+    @model_validator(mode="after")
+    def _has_target(self) -> ServiceAction:
+        if self.kind == "http" and not self.url:
+            raise ValueError(f"http action {self.name!r} needs a url")
+        if self.kind == "shell" and not self.command:
+            raise ValueError(f"shell action {self.name!r} needs a command")
+        return self
+
+
+class Dependencies(Strict):
+    """A service's pinned dependencies, for the security scan and the update review."""
+
+    file: Path = Field(
+        description="requirements.txt, poetry.lock, package-lock.json or a pinned list."
+    )
+    ecosystem: Literal["PyPI", "npm"] = "PyPI"
+
+
+class Security(Strict):
+    """Where the security scan and the update review read advisories and latest versions."""
+
+    advisories: str | None = Field(
+        default=None, description="OSV feed: a directory of OSV JSON files, or a URL (JSON, zip)."
+    )
+    advisories_block: str | None = Field(
+        default=None, description="Or: a Prefect Secret block holding that URL."
+    )
+    package_index: str = Field(
+        default="https://pypi.org/pypi/{name}/json", description="PyPI JSON API URL template."
+    )
+    npm_index: str = Field(
+        default="https://registry.npmjs.org/{name}", description="npm registry URL template."
+    )
+    eol: dict[str, date] = Field(
+        default_factory=dict, description="End-of-life dates by `package` or `package@major`."
+    )
+    docs_grace: Duration = Field(
+        default=timedelta(days=0), description="Docs older than the last deploy by more: stale."
+    )
+    timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("package_index", "npm_index")
+    @classmethod
+    def _templated(cls, value: str) -> str:
+        if "{name}" not in value:
+            raise ValueError("the URL template needs a {name} placeholder")
+        return value
+
+
 class Service(Strict):
     name: str = Field(pattern=_NAME)
     description: str = ""
@@ -154,6 +217,11 @@ class Service(Strict):
     routes: list[str] = Field(default_factory=list, description="Routes for this service's alerts.")
     metrics: Metrics | None = None
     logs: list[LogSource] = Field(default_factory=list, description="Logs the daily review reads.")
+    dependencies: Dependencies | None = None
+    docs: Path | None = Field(default=None, description="The service's documentation folder.")
+    actions: list[ServiceAction] = Field(
+        default_factory=list, description="Emergency fixes, run by incident-response on approval."
+    )
 
     @model_validator(mode="after")
     def _checks_resolve(self) -> Service:
@@ -168,6 +236,11 @@ class Service(Strict):
             if not urlsplit(check.url).scheme and not self.url:
                 raise ValueError(
                     f"check {check.name!r} has a relative url but the service has none"
+                )
+        for action in self.actions:
+            if action.url and not urlsplit(action.url).scheme and not self.url:
+                raise ValueError(
+                    f"action {action.name!r} has a relative url but the service has none"
                 )
         return self
 
@@ -453,6 +526,17 @@ def _default_inhibit_rules() -> list[InhibitRule]:
     ]
 
 
+class DisasterRecovery(Strict):
+    """Recovery objectives and where backups of the store go (docs/dr.md)."""
+
+    rto: Duration = Field(default=timedelta(hours=1), description="Longest restore allowed.")
+    rpo: Duration = Field(default=timedelta(hours=24), description="Oldest good backup allowed.")
+    backup_folder: Path = Field(
+        default=Path("var/backups"), description="Default folder when no BackupLocation block."
+    )
+    keep: int = Field(default=14, ge=1, description="Backups kept; older files are pruned.")
+
+
 class Catalog(Strict):
     version: Literal[1] = 1
     timezone: str = "UTC"
@@ -466,6 +550,8 @@ class Catalog(Strict):
     alert_rules: list[AlertRule] = Field(default_factory=list)
     alert_routing: AlertRoute | None = None
     inhibit_rules: list[InhibitRule] = Field(default_factory=_default_inhibit_rules)
+    security: Security = Field(default_factory=Security)
+    dr: DisasterRecovery = Field(default_factory=DisasterRecovery)
 
     @model_validator(mode="after")
     def _alerting_resolves(self) -> Catalog:
