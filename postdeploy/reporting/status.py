@@ -144,6 +144,18 @@ def maintenance_windows(catalog: Catalog, now: datetime) -> list[Maintenance]:
     ]
 
 
+# Only what was written for users reaches the public page: not assessments, approvals,
+# escalations or failed actions, which stay on the incident's internal timeline.
+PUBLIC_UPDATES = (
+    "communication",
+    "update",
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
+)
+
+
 def write_status_page(
     conn: Connection,
     catalog: Catalog,
@@ -155,7 +167,11 @@ def write_status_page(
     """Rewrite out_dir/index.html and out_dir/status.json from the store, atomically."""
     now = now or datetime.now(UTC)
     page = load_status(
-        conn, services=catalog.services, maintenance=maintenance_windows(catalog, now), now=now
+        conn,
+        services=catalog.services,
+        maintenance=maintenance_windows(catalog, now),
+        now=now,
+        update_kinds=PUBLIC_UPDATES,
     )
     demo = has_demo_data(conn, since=page.first_day * DAY, until=now.timestamp())
     facts = status_facts(page, demo=demo)
