@@ -10,12 +10,15 @@ from prefect import Flow
 from prefect.schedules import Cron, Interval
 
 from flows.alerting import alerting
+from flows.disaster_recovery import disaster_recovery
 from flows.health_check import health_check
+from flows.incident_response import incident_response
 from flows.log_review import log_review
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
 from flows.security_scan import security_scan
+from flows.sla_watch import sla_watch
 from flows.update_review import update_review
 
 
@@ -80,6 +83,36 @@ CALENDAR: tuple[Spec, ...] = (
         entrypoint="flows/update_review.py:update_review",
         cron="0 4 1 1,4,7,10 *",
         description="Quarterly: dependencies behind their latest major, end of life, docs review.",
+    ),
+    Spec(
+        name="sla-watch",
+        flow=sla_watch,
+        entrypoint="flows/sla_watch.py:sla_watch",
+        interval=timedelta(minutes=5),
+        description="Escalate tickets near or past their SLA and notify.",
+        concurrency_limit=1,  # two sweeps at once could escalate one ticket twice
+    ),
+    Spec(
+        name="incident-response",
+        flow=incident_response,
+        entrypoint="flows/incident_response.py:incident_response",
+        description="Runbook: respond to an incident on a service.",
+    ),
+    Spec(
+        name="dr-backup",
+        flow=disaster_recovery,
+        entrypoint="flows/disaster_recovery.py:disaster_recovery",
+        cron="0 2 * * *",
+        description="Daily: back up the store and verify the backup by a scratch restore.",
+        concurrency_limit=1,
+    ),
+    Spec(
+        name="dr-drill",
+        flow=disaster_recovery,
+        entrypoint="flows/disaster_recovery.py:disaster_recovery",
+        cron="0 3 15 1,4,7,10 *",
+        description="Quarterly DR drill: backup, verified restore, RTO and RPO vs the catalog.",
+        concurrency_limit=1,
     ),
     Spec(
         name="post-deploy-check",

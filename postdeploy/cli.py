@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
-from postdeploy.commands import silences
+from postdeploy.commands import incidents, silences
 from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.imports import import_app
@@ -36,6 +36,7 @@ app.command("anomalies")(anomalies)
 app.add_typer(logs_app, name="logs")
 app.add_typer(silences.app, name="silence")
 app.add_typer(import_app, name="import")
+app.add_typer(incidents.app, name="incident")
 
 CatalogOpt = Annotated[
     Path | None,
@@ -196,9 +197,9 @@ def report_uptime(
 @blocks_app.command("register")
 def blocks_register() -> None:
     """Register postdeploy's block types with the Prefect API (PREFECT_API_URL)."""
-    from blocks import Notifier, StoreConnection
+    from blocks import BackupLocation, Notifier, PrometheusConnection, StoreConnection
 
-    for block in (StoreConnection, Notifier):
+    for block in (StoreConnection, Notifier, PrometheusConnection, BackupLocation):
         block.register_type_and_schema()
         typer.echo(f"registered block type {block.get_block_type_slug()}")
 

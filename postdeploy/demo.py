@@ -32,6 +32,18 @@ REGRESSION_AGO = 3 * 86400 + 7200  # demo deploy 1.4.1 made the service slower, 
 
 # Flows that need parameters, with what the demo passes; every other flow runs once as is.
 DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
+    "incident-response": [
+        {
+            "service": "sample",
+            "severity": "high",
+            "summary": "Demo drill: orders API errors",
+            "commander": "demo",
+            "auto_approve": True,
+            "healthy_minutes": 0,
+            "monitor_timeout_minutes": 0.2,
+            "poll_s": 1,
+        }
+    ],
     "post-deploy-check": [
         {"service": "sample", "version": "1.4.2", "commit": "4f2c9e1", "canary_window_s": 4},
         {"service": "legacy-billing", "version": "0.9.0", "canary_window_s": 2},

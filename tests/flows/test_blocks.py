@@ -9,7 +9,7 @@ import yaml
 from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 
-from blocks import Notifier, StoreConnection
+from blocks import BackupLocation, Notifier, PrometheusConnection, StoreConnection
 from flows.health_check import health_check
 from postdeploy.settings import get_settings
 from postdeploy.store.migrate import upgrade
@@ -33,6 +33,18 @@ class TestNotifier(StandardTests):
     @pytest.fixture
     def block(self) -> type[Block]:
         return Notifier
+
+
+class TestPrometheusConnection(StandardTests):
+    @pytest.fixture
+    def block(self) -> type[Block]:
+        return PrometheusConnection
+
+
+class TestBackupLocation(StandardTests):
+    @pytest.fixture
+    def block(self) -> type[Block]:
+        return BackupLocation
 
 
 def test_a_saved_store_block_loads_with_its_secret_and_never_shows_it() -> None:
