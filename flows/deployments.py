@@ -14,6 +14,7 @@ from flows.disaster_recovery import disaster_recovery
 from flows.health_check import health_check
 from flows.incident_response import incident_response
 from flows.log_review import log_review
+from flows.maintenance import daily_maintenance, quarterly_maintenance, weekly_maintenance
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
@@ -34,6 +35,28 @@ class Spec:
 
 
 CALENDAR: tuple[Spec, ...] = (
+    # The maintenance calendar of the support guide: each runs its parts as subflows.
+    Spec(
+        name="daily-maintenance",
+        flow=daily_maintenance,
+        entrypoint="flows/maintenance.py:daily_maintenance",
+        cron="0 6 * * *",
+        description="Daily: health check summary and log review.",
+    ),
+    Spec(
+        name="weekly-maintenance",
+        flow=weekly_maintenance,
+        entrypoint="flows/maintenance.py:weekly_maintenance",
+        cron="0 5 * * 1",
+        description="Weekly: performance review and security scan.",
+    ),
+    Spec(
+        name="quarterly-maintenance",
+        flow=quarterly_maintenance,
+        entrypoint="flows/maintenance.py:quarterly_maintenance",
+        cron="0 4 1 1,4,7,10 *",
+        description="Quarterly: major-update and documentation review, DR drill.",
+    ),
     Spec(
         name="health-check",
         flow=health_check,
@@ -60,28 +83,24 @@ CALENDAR: tuple[Spec, ...] = (
         name="log-review",
         flow=log_review,
         entrypoint="flows/log_review.py:log_review",
-        cron="30 6 * * *",
         description="Daily: new and spiking log signatures, top errors with sample lines.",
     ),
     Spec(
         name="performance-review",
         flow=performance_review,
         entrypoint="flows/performance_review.py:performance_review",
-        cron="0 6 * * 1",
         description="Weekly: latency, errors and throughput week over week, with suspect deploys.",
     ),
     Spec(
         name="security-scan",
         flow=security_scan,
         entrypoint="flows/security_scan.py:security_scan",
-        cron="0 5 * * 1",
         description="Weekly: TLS, security headers and vulnerable dependencies; alerts.",
     ),
     Spec(
         name="update-review",
         flow=update_review,
         entrypoint="flows/update_review.py:update_review",
-        cron="0 4 1 1,4,7,10 *",
         description="Quarterly: dependencies behind their latest major, end of life, docs review.",
     ),
     Spec(
@@ -110,7 +129,6 @@ CALENDAR: tuple[Spec, ...] = (
         name="dr-drill",
         flow=disaster_recovery,
         entrypoint="flows/disaster_recovery.py:disaster_recovery",
-        cron="0 3 15 1,4,7,10 *",
         description="Quarterly DR drill: backup, verified restore, RTO and RPO vs the catalog.",
         concurrency_limit=1,
     ),
