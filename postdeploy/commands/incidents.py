@@ -50,9 +50,26 @@ def _change(url: str | None, work: Any) -> Any:
 
     try:
         with store_transaction(_url(url)) as conn:
-            return work(conn)
+            result = work(conn)
+            _refresh_status_page(conn)
+            return result
     except (IncidentNotFound, ValueError, StoreUnavailable) as exc:
         raise _fail(str(exc)) from None
+
+
+def _refresh_status_page(conn: Any) -> None:
+    """Incident updates show on the public status page at once, not at the next sweep."""
+    from postdeploy.catalog import CatalogError, load_catalog
+    from postdeploy.reporting.status import write_status_page
+    from postdeploy.settings import get_settings
+
+    settings = get_settings()
+    try:
+        catalog = load_catalog(settings.catalog)
+    except CatalogError as exc:
+        typer.echo(f"warning: status page not refreshed: {exc}", err=True)
+        return
+    write_status_page(conn, catalog, settings.reports_dir / "status")
 
 
 @app.command("open")
