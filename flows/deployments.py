@@ -143,8 +143,12 @@ CALENDAR: tuple[Spec, ...] = (
 TIMEZONE = "UTC"
 
 
-def build_deployments() -> list[Any]:
-    """RunnerDeployments for `serve()`; built when called, never at import."""
+def build_deployments(services: list[str] | None = None) -> list[Any]:
+    """RunnerDeployments for `serve()`; built when called, never at import.
+
+    With `services` (the catalog's), a `service` parameter becomes a choice of them: the UI
+    shows a list, and the server refuses a run for an unknown service before it starts.
+    """
     out = []
     for spec in CALENDAR:
         schedules = []
@@ -161,4 +165,7 @@ def build_deployments() -> list[Any]:
                 concurrency_limit=spec.concurrency_limit,
             )
         )
+        service = out[-1]._parameter_openapi_schema.properties.get("service")  # type: ignore[union-attr]
+        if services and service is not None:
+            service["enum"] = sorted(services)
     return out

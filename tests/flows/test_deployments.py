@@ -49,3 +49,11 @@ def test_served_deployments_carry_their_schedules() -> None:
     health = deployments["health-check"]
     assert health.schedules and health.schedules[0].schedule.interval.total_seconds() == 60
     assert deployments["alerting"].concurrency_limit == 1
+
+
+def test_a_service_parameter_only_takes_the_catalogs_services() -> None:
+    deployments = {d.name: d for d in build_deployments(["web", "api"])}
+    for name in ("incident-response", "post-deploy-check"):
+        schema = deployments[name]._parameter_openapi_schema.properties["service"]
+        assert schema["enum"] == ["api", "web"]
+        assert deployments[name].enforce_parameter_schema

@@ -292,3 +292,21 @@ def test_the_deployment_refuses_an_unknown_severity_before_any_run_exists() -> N
             )
         )
     assert runs == []
+
+
+def test_the_served_deployment_refuses_a_service_not_in_the_catalog() -> None:
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows.deployments import build_deployments
+
+    (runner,) = [d for d in build_deployments(["api", "db"]) if d.name == "incident-response"]
+    deployment_id: UUID = runner.apply()
+    with get_client(sync_client=True) as client:
+        with pytest.raises(PrefectHTTPStatusError, match="409|422"):
+            client.create_flow_run_from_deployment(
+                deployment_id, parameters={"service": "nope", "severity": "low", "summary": "x"}
+            )
+        ok = client.create_flow_run_from_deployment(
+            deployment_id, parameters={"service": "api", "severity": "low", "summary": "x"}
+        )
+    assert ok.parameters["service"] == "api"
