@@ -24,9 +24,9 @@ from pydantic import (
 
 from postdeploy.domain.alerting import Inhibition, RouteNode, Rule, Timing, Window
 from postdeploy.domain.alerting.labels import parse_matcher, parse_matchers
-from postdeploy.domain.alerting.suppress import window_active
 from postdeploy.domain.checks import ProbeSpec
 from postdeploy.domain.metrics import STANDARD, ScrapeNames
+from postdeploy.domain.windows import window_active
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")

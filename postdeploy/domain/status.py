@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
+
+from postdeploy.domain.windows import instant, recurring
 
 State = Literal["operational", "maintenance", "degraded", "partial_outage", "major_outage"]
 
@@ -73,33 +74,6 @@ class Maintenance:
         return now < self.start
 
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RECURRING = re.compile(r"^\s*(?:([a-z]{3})[a-z]*\s+)?(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
-
-
-def _recurring(text: str) -> tuple[str, int] | None:
-    """('daily', minute of the day) for '02:00', ('weekly', minute of the week) for 'sun 02:00'."""
-    match = _RECURRING.match(text)
-    if not match:
-        return None
-    day, hour, minute = match[1], int(match[2]), int(match[3])
-    if hour > 23 or minute > 59 or (day and day.lower() not in _DAYS):
-        raise ValueError(f"{text!r} is not a time such as 02:00 or sun 02:00")
-    if day is None:
-        return "daily", hour * 60 + minute
-    return "weekly", _DAYS.index(day.lower()) * 1440 + hour * 60 + minute
-
-
-def _instant(text: str, tz: tzinfo) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a time such as 2026-12-01T02:00, 02:00 (daily) or sun 02:00 (weekly)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=tz)
-
-
 def maintenance_at(
     name: str, services: Sequence[str], start: str, end: str, *, now: datetime, tz: tzinfo
 ) -> Maintenance:
@@ -109,9 +83,9 @@ def maintenance_at(
     `tz` unless an instant has an offset; a recurring window whose end is before its start
     wraps past midnight or the week's end."""
     try:
-        first, last = _recurring(start), _recurring(end)
+        first, last = recurring(start), recurring(end)
         if first is None and last is None:
-            begins, ends = _instant(start, tz), _instant(end, tz)
+            begins, ends = instant(start, tz), instant(end, tz)
             if ends <= begins:
                 raise ValueError(f"end {end!r} is not after start {start!r}")
             return Maintenance(name, tuple(services), begins, ends)

@@ -19,6 +19,7 @@ from postdeploy.domain.status import (
     maintenance_at,
     worst,
 )
+from postdeploy.domain.windows import window_active
 from postdeploy.reporting.status import render_status, status_facts
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
@@ -120,7 +121,6 @@ def test_a_weekly_window_follows_its_weekday_in_the_catalog_zone() -> None:
 
 
 def test_maintenance_occurrences_agree_with_alert_muting() -> None:
-    suppress = pytest.importorskip("postdeploy.domain.alerting.suppress")
     berlin = ZoneInfo("Europe/Berlin")
     windows = [("22:00", "01:30"), ("02:00", "04:00"), ("sat 23:00", "mon 06:00"),
                ("2026-03-17T08:00", "2026-03-17T09:45+00:00")]  # fmt: skip
@@ -128,7 +128,7 @@ def test_maintenance_occurrences_agree_with_alert_muting() -> None:
         now = NOW + timedelta(minutes=minutes)
         for start, end in windows:
             ours = maintenance_at("w", [], start, end, now=now, tz=berlin).active(now)
-            assert ours == suppress.window_active(start, end, now, berlin), (start, end, now)
+            assert ours == window_active(start, end, now, berlin), (start, end, now)
 
 
 def test_a_bad_maintenance_window_names_itself_and_the_problem() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from postdeploy.domain.alerting.labels import Labels, Matcher, matches_all
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RECURRING = re.compile(r"^\s*(?:([a-z]{3})[a-z]*\s+)?(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
+from postdeploy.domain.windows import window_active
 
 
 @dataclass(frozen=True)
@@ -27,43 +24,6 @@ class Silence:
 
     def mutes(self, labels: Labels, now: datetime) -> bool:
         return self.active(now) and matches_all(self.matchers, labels)
-
-
-def _minute(text: str) -> tuple[str, int] | None:
-    """('daily' or 'weekly', minute of the day or week) for '02:00' or 'sun 02:00'."""
-    match = _RECURRING.match(text)
-    if not match:
-        return None
-    day, hour, minute = match[1], int(match[2]), int(match[3])
-    if hour > 23 or minute > 59 or (day and day.lower() not in _DAYS):
-        raise ValueError(f"{text!r} is not a time such as 02:00 or sun 02:00")
-    if day is None:
-        return "daily", hour * 60 + minute
-    return "weekly", _DAYS.index(day.lower()) * 1440 + hour * 60 + minute
-
-
-def _instant(text: str, tz: tzinfo) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a time such as 2026-12-01T02:00, 02:00 (daily) or sun 02:00 (weekly)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=tz)
-
-
-def window_active(start: str, end: str, now: datetime, tz: tzinfo) -> bool:
-    """A maintenance window: two instants (once), two times (daily) or two day-times (weekly),
-    in the catalog's time zone; a recurring window whose end is before its start wraps."""
-    first, last = _minute(start), _minute(end)
-    if first is None and last is None:
-        return _instant(start, tz) <= now < _instant(end, tz)
-    if first is None or last is None or first[0] != last[0]:
-        raise ValueError(f"window {start!r} to {end!r}: start and end must be of the same kind")
-    local = now.astimezone(tz)
-    at = local.hour * 60 + local.minute + (local.weekday() * 1440 if first[0] == "weekly" else 0)
-    lo, hi = first[1], last[1]
-    return lo <= at < hi if lo < hi else at >= lo or at < hi
 
 
 @dataclass(frozen=True)
