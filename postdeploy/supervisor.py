@@ -92,19 +92,29 @@ def wait_http(url: str, deadline: float, child: Child | None = None) -> None:
 
 
 def trigger_first_run(api_url: str, deployment: str, deadline: float) -> str:
-    """Run the health check once right away, so the UI shows a run within a minute."""
+    """Run the health check once right away, so the UI shows a run within a minute. A server
+    still busy starting (its SQLite locked by the scheduler) answers 503: try again."""
+    last = "no answer"
     while time.monotonic() < deadline:
-        r = httpx.get(f"{api_url}/deployments/name/{deployment}", timeout=5)
-        if r.status_code == 200:
-            run = httpx.post(
-                f"{api_url}/deployments/{r.json()['id']}/create_flow_run",
-                json={"name": "startup-check", "tags": ["startup"]},
-                timeout=5,
-            )
-            run.raise_for_status()
-            return str(run.json()["id"])
+        try:
+            r = httpx.get(f"{api_url}/deployments/name/{deployment}", timeout=10)
+            if r.status_code == 200:
+                run = httpx.post(
+                    f"{api_url}/deployments/{r.json()['id']}/create_flow_run",
+                    # the key makes a retried request create one run, not two
+                    json={"name": "startup-check", "tags": ["startup"],
+                          "idempotency_key": f"startup-{r.json()['id']}-{int(deadline)}"},
+                    timeout=10,
+                )  # fmt: skip
+                if run.status_code < 300:
+                    return str(run.json()["id"])
+                last = f"HTTP {run.status_code} creating the run"
+            else:
+                last = f"HTTP {r.status_code} reading the deployment"
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}: {exc}"
         time.sleep(1)
-    raise StartupError(f"deployment {deployment} was not registered in time")
+    raise StartupError(f"could not start a first run of {deployment} in time: {last}")
 
 
 def hooks_token_env(settings: Settings) -> dict[str, str]:
