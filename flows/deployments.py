@@ -13,6 +13,7 @@ from flows.alerting import alerting
 from flows.disaster_recovery import disaster_recovery
 from flows.health_check import health_check
 from flows.incident_response import incident_response
+from flows.knowledge_base import knowledge_base
 from flows.log_review import log_review
 from flows.maintenance import daily_maintenance, quarterly_maintenance, weekly_maintenance
 from flows.metrics import collect_metrics
@@ -48,7 +49,7 @@ CALENDAR: tuple[Spec, ...] = (
         flow=weekly_maintenance,
         entrypoint="flows/maintenance.py:weekly_maintenance",
         cron="0 5 * * 1",
-        description="Weekly: performance review and security scan.",
+        description="Weekly: performance review, security scan, knowledge base refresh.",
     ),
     Spec(
         name="quarterly-maintenance",
@@ -78,6 +79,12 @@ CALENDAR: tuple[Spec, ...] = (
         interval=timedelta(minutes=1),
         description="Evaluate alert rules; group, silence and route alerts.",
         concurrency_limit=1,  # overlapping runs could send one notification twice
+    ),
+    Spec(
+        name="knowledge-base",
+        flow=knowledge_base,
+        entrypoint="flows/knowledge_base.py:knowledge_base",
+        description="Frequent resolved issues and how they were resolved (reports/kb/).",
     ),
     Spec(
         name="log-review",

@@ -13,6 +13,7 @@ from prefect.states import Completed, Failed
 
 from flows.disaster_recovery import disaster_recovery
 from flows.health_check import health_check
+from flows.knowledge_base import knowledge_base
 from flows.log_review import log_review
 from flows.performance_review import performance_review
 from flows.security_scan import security_scan
@@ -47,11 +48,15 @@ def daily_maintenance(catalog_path: str | None = None) -> State[dict[str, Any]]:
     return run_parts("daily-maintenance", parts, catalog_path)
 
 
-@flow(name="weekly-maintenance", description="Weekly: performance review and security scan.")
+@flow(
+    name="weekly-maintenance",
+    description="Weekly: performance review, security scan, knowledge base refresh.",
+)
 def weekly_maintenance(catalog_path: str | None = None) -> State[dict[str, Any]]:
     parts: list[Part] = [
         ("performance-review", performance_review),
         ("security-scan", security_scan),
+        ("knowledge-base", knowledge_base),
     ]
     return run_parts("weekly-maintenance", parts, catalog_path)
 

@@ -18,6 +18,7 @@ import yaml
 
 from postdeploy.catalog import Catalog, load_catalog
 from postdeploy.domain.checks import CheckOutcome
+from postdeploy.domain.kb import demo_resolved_tickets
 from postdeploy.sample_service import make_server
 from postdeploy.settings import get_settings
 from postdeploy.store.checks import record_sweep
@@ -25,6 +26,7 @@ from postdeploy.store.deployments import record_deployment
 from postdeploy.store.metrics import Sample, record_samples
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
+from postdeploy.store.tickets import upsert_tickets
 from postdeploy.store.uptime import DEMO_PREFIX
 
 STEP = 300  # one demo sweep every five minutes
@@ -34,6 +36,7 @@ REGRESSION_AGO = 3 * 86400 + 7200  # demo deploy 1.4.1 made the service slower, 
 # The calendar's parts run inside daily/weekly/quarterly maintenance, not again on their own.
 DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
     **{part: [] for part in ("log-review", "performance-review", "security-scan")},
+    "knowledge-base": [],
     **{part: [] for part in ("update-review", "dr-drill")},
     "incident-response": [
         {
@@ -130,6 +133,8 @@ def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
                 commit=f"demo{version}", committed_at=at - timedelta(hours=5), deployed_at=at,
             )  # fmt: skip
         count += record_samples(conn, samples=demo_metrics(cat, days=days, now=time.time()))
+        tickets = demo_resolved_tickets(datetime.fromtimestamp(now, UTC), count=50, source="demo")
+        count += upsert_tickets(conn, tickets).inserted
         ids = sync_services(conn, services=cat.services)
         for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):
             record_sweep(

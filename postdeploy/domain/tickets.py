@@ -52,6 +52,7 @@ class Ticket(NamedTuple):
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     updated_at: datetime | None = None
+    resolution: str | None = None  # how it was resolved (close notes), free text
     changes: tuple[StatusChange, ...] = ()
 
 

@@ -203,6 +203,7 @@ ticket = Table(
         comment="SLA thresholds already escalated: bits of postdeploy.domain.sla.Crossed",
     ),
     Column("escalated_at", UTCDateTime),
+    Column("resolution", Text, comment="How it was resolved (close notes), from the import"),
     UniqueConstraint("source", "external_id", name="uq_ticket_source"),
     Index("ix_ticket_status", "status"),
 )

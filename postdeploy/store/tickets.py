@@ -33,11 +33,11 @@ from postdeploy.store.schema import ticket, ticket_event
 
 CHUNK = 500  # rows per executemany: the chunk stays in the CPU cache (10,000: 1.5x slower)
 FIELDS = ("service", "title", "category", "priority", "status", "created_at",
-          "first_response_at", "resolved_at", "updated_at", "assignee")  # fmt: skip
+          "first_response_at", "resolved_at", "updated_at", "assignee", "resolution")  # fmt: skip
 # insert columns in table order, as the compiled statement lists them
 COLUMNS = ["source", "external_id", "service", "title", "category", "priority", "status", "level",
            "created_at", "first_response_at", "resolved_at", "updated_at", "assignee",
-           "sla_crossed"]  # fmt: skip
+           "sla_crossed", "resolution"]  # fmt: skip
 DONE = [s for s, p in STATUS_PHASES.items() if p == "done"]
 _key = itemgetter(0, 1)  # (source, external_id) of a Ticket
 _EPOCH, _NAIVE = datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 1)
@@ -116,11 +116,13 @@ def upsert_tickets(
             before[new_source] = _count(conn, new_source)
         # column by column: C-level maps instead of a Python call per row
         (source, external_id, priority, status, created_at, title, service, category, assignee,
-         first_response_at, resolved_at, updated_at, _) = zip(*batch, strict=True)  # fmt: skip
+         first_response_at, resolved_at, updated_at, resolution,
+         _) = zip(*batch, strict=True)  # fmt: skip
         rows: list[Any] = list(
             zip(source, external_id, service, title, category, priority, status, repeat("L1"),
                 _times(created_at, sqlite), _times(first_response_at, sqlite),
-                _times(resolved_at, sqlite), _times(updated_at, sqlite), assignee, repeat(0))
+                _times(resolved_at, sqlite), _times(updated_at, sqlite), assignee, repeat(0),
+                resolution)
         )  # fmt: skip
         if not sqlite:  # psycopg takes named parameters
             rows = [dict(zip(COLUMNS, r, strict=True)) for r in rows]

@@ -394,8 +394,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, str, str, str | None, str | None]]
     "servicenow": (
         "incidents.csv",
         "number,short_description,cmdb_ci,category,assigned_to,priority,state,opened_at,"
-        "resolved_at,sys_updated_on\nINC0010001,Email down,mail,Network,Ana Li,1 - Critical,"
-        "On Hold,2026-03-02 09:00:00,,2026-03-02 09:30:00\n",
+        "resolved_at,sys_updated_on,close_notes\nINC0010001,Email down,mail,Network,Ana Li,"
+        "1 - Critical,On Hold,2026-03-02 09:00:00,,2026-03-02 09:30:00,\n",
         ("INC0010001", "critical", "waiting", "mail", "Ana Li"),
     ),
     "jira": (
@@ -404,7 +404,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, str, str, str | None, str | None]]
             "summary": "Email down", "project": {"key": "OPS"}, "issuetype": {"name": "Incident"},
             "assignee": None, "priority": {"name": "Highest"},
             "status": {"name": "Waiting for customer"}, "created": "2026-03-02T10:00:00.000+0100",
-            "resolutiondate": None, "updated": "2026-03-02T10:30:00.000+0100"}}]}),
+            "resolutiondate": None, "resolution": None,
+            "updated": "2026-03-02T10:30:00.000+0100"}}]}),
         ("OPS-7", "critical", "waiting", "OPS", None),
     ),
     "zendesk": (

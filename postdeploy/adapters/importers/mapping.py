@@ -60,6 +60,7 @@ class Fields(Strict):
     first_response_at: Col | None = None
     resolved_at: Col | None = None
     updated_at: Col | None = None
+    resolution: Col | None = None
 
     @field_validator("priority", "status")
     @classmethod

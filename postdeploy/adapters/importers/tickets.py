@@ -106,7 +106,7 @@ class ChunkParser:
     def __init__(self, mapping: TicketMapping, source: str, header: list[str] | None) -> None:
         self.source, self.header, self.events = source, header, mapping.events is not None
         tz, f = zone(mapping.timezone), mapping.fields
-        fields = [(n, getattr(f, n)) for n in Ticket._fields[1:12]]  # after source, in order
+        fields = [(n, getattr(f, n)) for n in Ticket._fields[1:-1]]  # source < them < changes
         if mapping.events:
             fields += [("events.at", mapping.events.at), ("actor", mapping.events.actor)]
         self.rules = [(n, spec, *_rule(n, spec, mapping, tz)) for n, spec in fields if spec]
@@ -131,9 +131,10 @@ class ChunkParser:
                         i, why.format(cell) if cell else f"{name} ({spec.column}) is empty"
                     )
         ordered = [columns[n] for n in self.order]
-        tickets: list[Any] = list(map(Ticket, repeat(self.source), *ordered[:11]))
+        n = len(Ticket._fields) - 2  # the fields between source and changes
+        tickets: list[Any] = list(map(Ticket, repeat(self.source), *ordered[:n]))
         if self.events:
-            tickets = list(map(EventRow, tickets, *ordered[11:]))
+            tickets = list(map(EventRow, tickets, *ordered[n:]))
         if bad:
             tickets = [t for i, t in enumerate(tickets) if i not in bad]
         return tickets, bad
