@@ -18,7 +18,13 @@ from postdeploy.settings import get_settings
 from postdeploy.store.deployments import get_deployment, record_deployment
 from postdeploy.store.session import in_store
 from tasks.checks import probe_all
-from tasks.deploys import record_verdict, series_after, series_before, verify_version
+from tasks.deploys import (
+    open_deploy_incident,
+    record_verdict,
+    series_after,
+    series_before,
+    verify_version,
+)
 
 
 @flow(name="post-deploy-check", description="Version, smoke checks and canary after a deploy.")
@@ -101,9 +107,14 @@ def post_deploy_check(
     key = re.sub(r"[^a-z0-9-]+", "-", f"post-deploy-{service}".lower())
     create_markdown_artifact(key=key, markdown=note, description="Post-deploy verdict")
     (log.error if reasons else log.info)("%s %s: %s %s", service, version, verdict, reasons)
+    incident = None
+    if verdict == "fail":
+        levels: dict[str, str] = dict(cat.escalation.severity_levels)
+        incident = with_store_retries(open_deploy_incident)(url, deployment_id, reasons, levels)
     return {
         "deployment_id": deployment_id,
         "verdict": verdict,
         "reasons": reasons,
         "checks": checks,
+        "incident": incident,
     }

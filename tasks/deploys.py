@@ -17,6 +17,7 @@ from postdeploy.adapters.scrape import ScrapeError, scrape
 from postdeploy.domain.metrics import ScrapeNames, derive
 from postdeploy.reporting.releases import append_release, entry
 from postdeploy.store.deployments import get_deployment, set_verdict
+from postdeploy.store.incidents import open_or_update_incident
 from postdeploy.store.metrics import read_series
 from postdeploy.store.session import in_store
 
@@ -109,5 +110,29 @@ def record_verdict(
         )
         append_release(releases, text)
         return text
+
+    return in_store(url, work)
+
+
+@task(name="open-deploy-incident", cache_policy=NO_CACHE)
+def open_deploy_incident(
+    url: str, deployment_id: int, reasons: Sequence[str], levels: dict[str, str]
+) -> int:
+    """A failed deploy is an incident (one per deployment, however often it is re-checked)."""
+
+    def work(conn: Connection) -> int:
+        row = get_deployment(conn, deployment_id=deployment_id)
+        assert row is not None
+        change = open_or_update_incident(
+            conn,
+            service=row["service"],
+            severity="high",
+            title=f"Deploy {row['version']} of {row['service']} failed its post-deploy check",
+            key=f"deploy:{deployment_id}",
+            now=datetime.now(UTC),
+            levels=levels,
+            data={"deployment_id": deployment_id, "reasons": list(reasons)},
+        )
+        return change.id
 
     return in_store(url, work)

@@ -11,11 +11,13 @@ import yaml
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from flows.post_deploy import post_deploy_check
 from postdeploy.settings import Settings, get_settings
 from postdeploy.store.deployments import get_deployment
 from postdeploy.store.migrate import upgrade
+from postdeploy.store.schema import incident
 from postdeploy.store.session import store_transaction
 from tests.conftest import serving
 
@@ -69,6 +71,16 @@ def test_a_broken_deploy_fails_with_each_reason(
     assert "smoke health: HTTP 503, expected 200" in result["reasons"]
     notes = (settings_env / "reports" / "releases.md").read_text()
     assert "## billing 2.0.0 (production): FAIL" in notes
+
+    # a failed deploy opens one incident, whatever the number of checks of that deploy
+    again = post_deploy_check(
+        service="billing", version="2.0.0", deployment_id=result["deployment_id"],
+        catalog_path=str(catalog), canary_window_s=1, version_timeout_s=1,
+    )  # fmt: skip
+    assert again["incident"] == result["incident"] is not None
+    with store_transaction(get_settings().database_url) as conn:
+        rows = list(conn.execute(select(incident.c.title, incident.c.severity, incident.c.status)))
+    assert rows == [("Deploy 2.0.0 of billing failed its post-deploy check", "high", "open")]
 
 
 @pytest.fixture
