@@ -1,5 +1,5 @@
-"""sla-watch: every few minutes, escalate tickets that cross an SLA threshold one level and
-tell the routes of the level they reach."""
+"""sla-watch: every few minutes, escalate tickets and incidents that cross an SLA threshold one
+level and tell the routes of the level they reach."""
 
 from __future__ import annotations
 
@@ -33,7 +33,11 @@ def sla_watch(
     targets: dict[str, Any] = {str(k): v for k, v in cat.sla.items()}
     result = with_store_retries(sweep_sla)(url, targets, now)
     routes: dict[str, list[str]] = {lv.level: list(lv.routes) for lv in cat.escalation.levels}
-    raised = [e for e in result["escalations"] if e["to_level"] != e["from_level"]]
+    raised = [
+        e
+        for e in result["escalations"] + result["incident_escalations"]
+        if e["to_level"] != e["from_level"]
+    ]
     sent = notify_escalations(raised, routes, route_targets(cat)) if raised else 0
     get_run_logger().info(
         "%d open tickets, %d near breach, %d breached, %d escalated, %d notifications",

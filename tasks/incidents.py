@@ -269,16 +269,22 @@ def post_incident_review(
 
 @task(name="sla-sweep", cache_policy=NO_CACHE)
 def sweep_sla(url: str, targets: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """Escalate open tickets past SLA thresholds (committed before anyone is told, so a rerun
-    never escalates or notifies twice)."""
+    """Escalate open tickets and incidents past SLA thresholds (committed before anyone is
+    told, so a rerun never escalates or notifies twice)."""
+    from postdeploy.store.incident_sla import incident_sla_sweep
     from postdeploy.store.tickets import sla_sweep
 
-    result = in_store(url, lambda conn: sla_sweep(conn, now=now, targets=targets))
+    def work(conn: Connection) -> tuple[Any, list[dict[str, Any]]]:
+        tickets = sla_sweep(conn, now=now, targets=targets)
+        return tickets, incident_sla_sweep(conn, now=now, targets=targets)
+
+    result, incidents = in_store(url, work)
     return {
         "open": result.open,
         "near_breach": result.near_breach,
         "breached": result.breached,
         "escalations": [e._asdict() for e in result.escalations],
+        "incident_escalations": incidents,
     }
 
 
@@ -288,10 +294,24 @@ def notify_escalations(
     routes: Mapping[str, Sequence[str]],
     targets: Mapping[str, Target],
 ) -> int:
-    """Each escalated ticket, to the routes of the level it reached; returns messages sent."""
+    """Each escalated ticket or incident, to the routes of the level it reached; returns
+    messages sent."""
     sent = 0
     for e in escalations:
         reasons = ", ".join(e["crossed"])
+        if "incident" in e:
+            event = {
+                "event": "incident.escalated", "incident": e["incident"],
+                "service": e["service"], "severity": e["severity"],
+                "from_level": e["from_level"], "to_level": e["to_level"],
+                "crossed": list(e["crossed"]),
+                "summary": f"[{e['to_level']}] {e['severity']} incident {e['incident']} "
+                f"({e['title']}) escalated from {e['from_level']}: {reasons}",
+            }  # fmt: skip
+            for route in routes.get(e["to_level"], ()):
+                deliver(route, targets[route], event)
+                sent += 1
+            continue
         event = {
             "event": "ticket.escalated", "source": e["source"], "ticket": e["external_id"],
             "priority": e["priority"], "from_level": e["from_level"], "to_level": e["to_level"],

@@ -97,3 +97,33 @@ def test_running_again_at_the_same_time_escalates_and_notifies_nothing(
     assert (again["escalated"], again["notifications"]) == (0, 0)
     assert again["breached"] == 1 and levels(store)["CRIT-1"] == "L2"
     assert len(told(recorder)) == 1
+
+
+def test_an_unacknowledged_incident_escalates_once_per_threshold_and_its_level_is_told(
+    store: str, settings_env: Path, recorder: Recorder
+) -> None:
+    from postdeploy.store.incidents import open_or_update_incident
+    from postdeploy.store.schema import incident
+
+    catalog = write_catalog(settings_env, recorder)
+    levels = {"critical": "L4", "high": "L3", "medium": "L2", "low": "L1"}
+    with store_transaction(store) as conn:
+        opened = open_or_update_incident(
+            conn, service="api", severity="low", title="slow search", key="inc-1", now=T0,
+            levels=levels,
+        )  # fmt: skip
+
+    # low: respond within 3 days; 75% of that is 54 hours
+    quiet = sla_watch(catalog_path=catalog, at=T0 + timedelta(hours=53))
+    assert quiet["incident_escalations"] == []
+    first = sla_watch(catalog_path=catalog, at=T0 + timedelta(hours=55))
+    assert [(e["from_level"], e["to_level"]) for e in first["incident_escalations"]] == [
+        ("L1", "L2")
+    ]
+    again = sla_watch(catalog_path=catalog, at=T0 + timedelta(hours=55))
+    assert again["incident_escalations"] == []
+    incident_messages = [r for r in recorder.requests if r["json"]["event"] == "incident.escalated"]  # type: ignore[index]
+    assert len(incident_messages) == 1 and incident_messages[0]["path"] == "/hook/l2"
+    with store_transaction(store) as conn:
+        level = conn.execute(select(incident.c.level).where(incident.c.id == opened.id)).scalar()
+    assert level == "L2"
