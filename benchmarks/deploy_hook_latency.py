@@ -85,11 +85,15 @@ def main() -> int:
                 hook.append(started_after(api, accepted.json()["flow_run_id"], t0))
                 t0 = time.time()
                 params = {"service": "sample", "version": "1.0.0", "canary_window_s": 1}
-                run = httpx.post(
-                    f"{api}/deployments/{deployment_id}/create_flow_run",
-                    json={"parameters": params},
-                    timeout=10,
-                )
+                for _ in range(10):  # Prefect on SQLite answers 503 while its database is busy
+                    run = httpx.post(
+                        f"{api}/deployments/{deployment_id}/create_flow_run",
+                        json={"parameters": params},
+                        timeout=10,
+                    )
+                    if run.status_code != 503:
+                        break
+                    time.sleep(0.2)
                 if run.status_code >= 300:
                     raise SystemExit(f"create_flow_run: HTTP {run.status_code}: {run.text[:300]}")
                 direct.append(started_after(api, run.json()["id"], t0))

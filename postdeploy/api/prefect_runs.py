@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+
+RETRIES_503 = 5
 
 
 class RunStartError(RuntimeError):
@@ -45,14 +48,15 @@ class PrefectRuns:
                         raise RunStartError(f"deployment {deployment} not found")
                     found.raise_for_status()
                     self._ids[deployment] = found.json()["id"]
-                run = await client.post(
-                    f"/deployments/{self._ids[deployment]}/create_flow_run",
-                    json={
-                        "parameters": parameters,
-                        "idempotency_key": idempotency_key,
-                        "tags": tags,
-                    },
-                )
+                body = {"parameters": parameters, "idempotency_key": idempotency_key, "tags": tags}
+                url = f"/deployments/{self._ids[deployment]}/create_flow_run"
+                # a Prefect server on SQLite answers 503 while its database is busy; the
+                # idempotency key makes trying again safe
+                for attempt in range(RETRIES_503):
+                    run = await client.post(url, json=body)
+                    if run.status_code != 503 or attempt == RETRIES_503 - 1:
+                        break
+                    await asyncio.sleep(0.2 * 2**attempt)
                 run.raise_for_status()
                 return str(run.json()["id"])
         except httpx.HTTPError as exc:
