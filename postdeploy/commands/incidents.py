@@ -44,14 +44,15 @@ def _iso(value: datetime | None) -> str:
     return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _change(url: str | None, work: Any) -> Any:
+def _change(url: str | None, work: Any, *, refresh: bool = True) -> Any:
     from postdeploy.store.incidents import IncidentNotFound
     from postdeploy.store.session import store_transaction
 
     try:
         with store_transaction(_url(url)) as conn:
             result = work(conn)
-            _refresh_status_page(conn)
+            if refresh:
+                _refresh_status_page(conn)
             return result
     except (IncidentNotFound, ValueError, StoreUnavailable) as exc:
         raise _fail(str(exc)) from None
@@ -217,7 +218,7 @@ def list_(
     """Open incidents, newest first (with --all, every incident)."""
     from postdeploy.store.incidents import list_incidents
 
-    found = _change(url, lambda conn: list_incidents(conn, open_only=not all_))
+    found = _change(url, lambda conn: list_incidents(conn, open_only=not all_), refresh=False)
     rows = [
         {"id": i["id"], "service": i["service"], "severity": i["severity"], "level": i["level"],
          "status": i["status"], "opened_at": _iso(i["opened_at"]),
