@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 from typing import Annotated
 
-import httpx
 import typer
 
 hook_app = typer.Typer(no_args_is_help=True, help="Tell postdeploy about events (CI/CD).")
@@ -48,6 +47,8 @@ def deployed(
     token: Annotated[str | None, typer.Option(envvar="POSTDEPLOY_HOOKS_TOKEN")] = None,
 ) -> None:
     """Record a deploy and start its post-deploy checks."""
+    import httpx  # here, not at import: every other command starts faster without it
+
     from postdeploy.settings import get_settings
 
     settings = get_settings()
