@@ -103,7 +103,9 @@ class Rest(Strict):
     max_pages: int = Field(default=100_000, ge=1, description="A guard against endless paging.")
 
 
-class TicketMapping(Strict):
+class ExportMapping(Strict):
+    """What every export mapping says: where the rows are and how its times are written."""
+
     source: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=50)
     format: Literal["csv", "json", "jsonl"] | None = Field(default=None, description="By suffix.")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
@@ -111,9 +113,6 @@ class TicketMapping(Strict):
     records: str | None = Field(default=None, description="JSON: dotted path of the record list.")
     timezone: str = Field(default="UTC", description="Zone of times written without an offset.")
     timestamp_format: str = "iso"
-    fields: Fields
-    events: Events | None = None
-    rest: Rest = Field(default_factory=Rest)
 
     @field_validator("timezone")
     @classmethod
@@ -135,6 +134,12 @@ class TicketMapping(Strict):
     def _format_parses(cls, value: str) -> str:
         timestamp_parser(value, UTC, check=True)
         return value
+
+
+class TicketMapping(ExportMapping):
+    fields: Fields
+    events: Events | None = None
+    rest: Rest = Field(default_factory=Rest)
 
     def required_columns(self) -> list[str]:
         f = self.fields

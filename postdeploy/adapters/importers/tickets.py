@@ -3,17 +3,23 @@ mapping; rows that cannot be read go to a quarantine file with the reason."""
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 
+from postdeploy.adapters.importers.exports import (
+    MissingColumns,
+    Quarantine,
+    cell,
+    columns_in,
+    open_rows,
+    records_at,
+)
 from postdeploy.adapters.importers.mapping import Column, TicketMapping, timestamp_parser, zone
 from postdeploy.domain.tickets import PRIORITIES, STATUSES, EventRow, Ticket, fold
 
@@ -29,14 +35,6 @@ BAD: Any = _Bad()  # what a rule makes of a cell it cannot read
 # A column's rule converts a whole chunk's cells at once (tight C-level maps, not a Python
 # call per cell and field); it says whether any cell came out BAD and why one would.
 Rule = Callable[[list[str]], tuple[list[Any], bool]]
-
-
-class MissingColumns(Exception):
-    """The export lacks columns the mapping names: nothing is imported."""
-
-    def __init__(self, where: str, missing: list[str]) -> None:
-        self.missing = missing
-        super().__init__(f"{where} lacks the mapped column(s): {', '.join(missing)}")
 
 
 def _text(spec: Column, empty: Any = None) -> Rule:
@@ -116,7 +114,7 @@ class ChunkParser:
     def cells(self, column: str, raws: list[Any]) -> list[str]:
         if self.header is not None:
             return list(map(itemgetter(self.header.index(column)), raws))
-        return [_cell(r, column) for r in raws]
+        return [cell(r, column) for r in raws]
 
     def parse(self, raws: list[Any]) -> tuple[list[Any], dict[int, str]]:
         columns: dict[str, Iterable[Any]] = {n: repeat(v) for n, v in self.absent.items()}
@@ -151,53 +149,6 @@ def _rule(name: str, spec: Column, mapping: TicketMapping, tz: Any) -> tuple[Rul
         why = f"{field}: {{!r}} is not a time in format {fmt!r}"
         return _time(timestamp_parser(fmt, tz), required), why
     return _text(spec, {"external_id": BAD, "title": ""}.get(name)), f"{field} is empty"
-
-
-def _lookup(record: Any, path: str) -> Any:
-    if isinstance(record, dict) and path in record:
-        return record[path]
-    for part in path.split("."):
-        if not isinstance(record, dict) or part not in record:
-            raise KeyError(path)
-        record = record[part]
-    return record
-
-
-def _cell(record: Any, column: str) -> str:
-    try:
-        value = _lookup(record, column)
-    except KeyError:
-        return ""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-class Quarantine:
-    """Rejected rows with the reason: CSV for CSV input (reason, row, original columns),
-    JSON lines otherwise. The file is only written when a row is rejected."""
-
-    def __init__(self, path: Path, header: list[str] | None) -> None:
-        self.path, self.header, self.count = path, header, 0
-        self._file: TextIO | None = None
-        self._csv: Any = None
-
-    def add(self, row: int, reason: str, raw: Any) -> None:
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8", newline="")
-            if self.header is not None:
-                self._csv = csv.writer(self._file)
-                self._csv.writerow(["reason", "row", *self.header])
-        if self._csv is not None:
-            self._csv.writerow([reason, row, *raw])
-        else:
-            self._file.write(json.dumps({"reason": reason, "row": row, "record": raw}) + "\n")
-        self.count += 1
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
 
 
 class TicketReader:
@@ -257,30 +208,12 @@ class TicketReader:
         if self.header is not None:
             present, wanted = self.header, self.mapping.all_columns()
         else:
-            present, wanted = _present(first, self.mapping), self.mapping.required_columns()
+            present = columns_in(first, self.mapping.all_columns())
+            wanted = self.mapping.required_columns()
         missing = [c for c in wanted if c not in present]
         if missing:
             raise MissingColumns(self.where, missing)
         return ChunkParser(self.mapping, self.source, self.header)
-
-
-def _present(record: Any, mapping: TicketMapping) -> list[str]:
-    """The mapped columns a JSON record has (a key, or a dotted path into it)."""
-    found = []
-    for column in mapping.all_columns():
-        try:
-            _lookup(record, column)
-            found.append(column)
-        except KeyError:
-            pass
-    return found
-
-
-def _records(document: Any, path: str | None, where: str) -> list[Any]:
-    found = _lookup(document, path) if path else document
-    if not isinstance(found, list):
-        raise MissingColumns(where, [f"{path or '(the document)'} as a list of records"])
-    return found
 
 
 @contextmanager
@@ -293,19 +226,7 @@ def open_export(
 ) -> Iterator[TicketReader]:
     """A reader over a CSV, JSON or JSON-lines export, chosen by the mapping or the suffix.
     Rejected rows go to `quarantine`, by default FILE.rejected.csv (or .jsonl) beside it."""
-    suffixes = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-    kind = mapping.format or suffixes.get(path.suffix.lower(), "csv")
-    default = path.with_name(f"{path.stem}.rejected.{'csv' if kind == 'csv' else 'jsonl'}")
-    with path.open(encoding=mapping.encoding, newline="") as file:
-        header: list[str] | None = None
-        rows: Iterable[Any]
-        if kind == "csv":
-            rows = filter(None, csv.reader(file, delimiter=mapping.delimiter))  # no blank lines
-            header = next(rows, [])
-        elif kind == "json":
-            rows = _records(json.load(file), mapping.records, str(path))
-        else:
-            rows = (json.loads(line) for line in file if line.strip())
+    with open_rows(path, mapping) as (rows, header, default):
         tickets = TicketReader(
             rows, mapping, header=header, quarantine=quarantine or default, source=source,
             where=str(path),
@@ -336,10 +257,10 @@ def fetch_pages(
         response = client.get(target, params=query if target == url else None)
         response.raise_for_status()
         page = response.json()
-        records = _records(page, mapping.records, str(response.url))
+        records = records_at(page, mapping.records, str(response.url))
         yield from records
         link = response.links.get("next", {}).get("url") or (
-            _cell(page, rest.next) if rest.next else None
+            cell(page, rest.next) if rest.next else None
         )
         if link:
             target = str(response.url.join(link))
