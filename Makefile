@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install up test lint typecheck unit demo bench clean
+.PHONY: install up worker test lint typecheck unit demo bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 
 up: install
 	$(BIN)/postdeploy up
+
+# One process worker on the `postdeploy` work pool (docs/scaling.md): run one per host, with
+# PREFECT_API_URL (default http://127.0.0.1:4200/api) and POSTDEPLOY_DATABASE_URL set.
+worker: install
+	$(BIN)/postdeploy worker
 
 demo: install
 	$(BIN)/postdeploy demo

@@ -229,11 +229,33 @@ def api(host: str | None = None, port: int | None = None) -> None:
 @app.command()
 def up(
     sample: Annotated[bool, typer.Option(help="Start the bundled sample service.")] = True,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            "--workers",
+            help="Serve nothing here: deploy prefect.yaml to the `postdeploy` work pool and "
+            "leave the runs to workers (`make worker`). Also POSTDEPLOY_EXECUTION=workers.",
+        ),
+    ] = False,
 ) -> None:
     """Start everything: store, Prefect server and UI, served deployments, hooks API."""
     from postdeploy.supervisor import run_up
 
-    raise typer.Exit(run_up(with_sample=sample))
+    raise typer.Exit(run_up(with_sample=sample, workers=workers))
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="Worker name shown in the UI.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Flow runs at once.")] = None,
+) -> None:
+    """Run a process worker on the `postdeploy` work pool (what `make worker` starts)."""
+    from postdeploy.settings import get_settings
+    from postdeploy.workers import run_worker
+
+    settings = get_settings()
+    api = os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{settings.prefect_port}/api"
+    raise typer.Exit(run_worker(settings, api, name=name, limit=limit))
 
 
 @app.command()

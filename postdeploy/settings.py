@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     sample_port: int = Field(default=8801, ge=1, le=65535)
     serve_limit: int = Field(default=10, ge=1, description="Concurrent flow runs served by `up`.")
+    execution: Literal["serve", "workers"] = Field(
+        default="serve",
+        description="`up` serves the deployments itself, or deploys them to the `postdeploy` "
+        "work pool and leaves the runs to workers (docs/scaling.md).",
+    )
+    project_dir: Path | None = Field(
+        default=None, description="The checkout workers run flows from; default this one."
+    )
     store_retries: int = Field(default=3, ge=0)
     store_retry_delay_s: float = Field(default=2.0, ge=0)
     probe_concurrency: int = Field(default=1000, ge=1)
@@ -39,7 +48,19 @@ class Settings(BaseSettings):
     hooks_token_block: str | None = Field(
         default=None, description="Or: name of a Prefect Secret block holding that token."
     )
-    hooks_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    hooks_max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest request body the hooks API reads."
+    )
+    hooks_rate_per_minute: float = Field(
+        default=600, ge=0, description="Hooks API requests per minute per bearer token; 0: off."
+    )
+    hooks_rate_burst: int = Field(
+        default=120, ge=1, description="Requests a token may send at once."
+    )
+    hooks_anonymous_rate_per_minute: float = Field(
+        default=60, ge=0, description="Per client address, for requests without a valid token."
+    )
+    hooks_anonymous_rate_burst: int = Field(default=30, ge=1)
     incident_deployment: str = Field(
         default="incident-response/incident-response",
         description="Deployment started for a new critical alert group (flow/deployment).",

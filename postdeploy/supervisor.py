@@ -1,5 +1,6 @@
-"""`postdeploy up`: start and supervise the Prefect server, served deployments, hooks API and
-sample service as child processes; Ctrl-C (or SIGTERM) stops them all cleanly."""
+"""`postdeploy up`: start and supervise the Prefect server, served deployments (or, with
+--workers, prefect.yaml deployed to a work pool), hooks API and sample service as child
+processes; Ctrl-C (or SIGTERM) stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -130,10 +131,22 @@ def hooks_token_env(settings: Settings) -> dict[str, str]:
     return {"POSTDEPLOY_HOOKS_TOKEN": path.read_text().strip()}
 
 
-def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
+def prefect_database(external_api: bool) -> str:
+    """Which database the Prefect server keeps its state in, for the start-up lines."""
+    if external_api:
+        return "that server's own"
+    url = os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL")
+    return mask_url(url) if url else "SQLite in PREFECT_HOME (default)"
+
+
+def run_up(
+    with_sample: bool = True, settings: Settings | None = None, workers: bool = False
+) -> int:
+    from postdeploy import workers as pool
     from postdeploy.store.migrate import upgrade
 
     settings = settings or get_settings()
+    workers = workers or settings.execution == "workers"
     logs = settings.var_dir / "log"
     external_api = os.environ.get("PREFECT_API_URL")
     api_url = external_api or f"http://127.0.0.1:{settings.prefect_port}/api"
@@ -147,6 +160,11 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
         say(f"error: {exc}")
         return 1
     say(f"store      {mask_url(settings.database_url)} (migrated)")
+    try:
+        project = pool.project_dir(settings) if workers else None
+    except pool.WorkerSetupError as exc:
+        say(f"error: {exc}")
+        return 1
 
     children: list[Child] = []
     if with_sample:
@@ -224,13 +242,20 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
         deadline = time.monotonic() + 120
         wait_http(f"{api_url}/health", deadline, children[-1] if not external_api else None)
         say(f"prefect    UI http://127.0.0.1:{settings.prefect_port}  API {api_url}")
+        say(f"           database {prefect_database(bool(external_api))}")
         subprocess.run(
             [py, "-m", "prefect", "block", "register", "-m", "blocks"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        for child in (serve, hooks):
+        if project is not None:
+            # runs go to workers: one `prefect deploy --all` of prefect.yaml, nothing served here
+            created = pool.ensure_pool(api_url, env)
+            say(f"work pool  {pool.POOL} ({'created' if created else 'exists'}); deploying")
+            pool.deploy(env, project)
+            say(f"deployed   prefect.yaml into {pool.POOL}; start workers with `make worker`")
+        for child in (hooks,) if project is not None else (serve, hooks):
             child.start(env)
             started.append(child)
         wait_http(f"http://{settings.api_host}:{settings.api_port}/healthz", deadline, hooks)
@@ -240,7 +265,10 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
         if with_sample:
             say(f"sample     http://127.0.0.1:{settings.sample_port}/healthz")
         trigger_first_run(api_url, "health-check/health-check", deadline)
-        say(f"serving    deployments (limit {settings.serve_limit}); logs in {logs}/")
+        if project is None:
+            say(f"serving    deployments (limit {settings.serve_limit}); logs in {logs}/")
+        else:
+            say(f"workers    runs wait for a worker on pool {pool.POOL}; logs in {logs}/")
         say("ready      press Ctrl-C to stop")
         while not stopping:
             dead = [c for c in started if not c.alive()]
@@ -249,7 +277,12 @@ def run_up(with_sample: bool = True, settings: Settings | None = None) -> int:
                 code = 1
                 break
             time.sleep(0.5)
-    except (StartupError, subprocess.CalledProcessError, httpx.HTTPError) as exc:
+    except (
+        StartupError,
+        pool.WorkerSetupError,
+        subprocess.CalledProcessError,
+        httpx.HTTPError,
+    ) as exc:
         say(f"error: {exc}")
         code = 1
     finally:
