@@ -1,5 +1,6 @@
-"""Mapping files (YAML): which column of a help-desk export holds each ticket field, how its
-times are written and how its values translate ('1 - Critical' -> critical)."""
+"""Mapping files (YAML): which column of an export (help-desk tickets, survey answers) holds
+each field, how its times are written and how its values translate ('1 - Critical' ->
+critical, 'Very satisfied' -> 5)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -20,8 +21,10 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
+from postdeploy.domain.surveys import SCALES
 from postdeploy.domain.tickets import PRIORITIES, STATUSES
 
 TIME_FIELDS = ("created_at", "first_response_at", "resolved_at", "updated_at")
@@ -152,6 +155,64 @@ class TicketMapping(ExportMapping):
         return list(dict.fromkeys(s.column for s in specs if s))
 
 
+class Score(Strict):
+    column: str = Field(min_length=1, description="Column name; in JSON a key or dotted path.")
+    values: dict[str, int] = Field(
+        default_factory=dict, description="Answer text -> score, e.g. 'Very satisfied': 5."
+    )
+
+
+ScoreCol = Annotated[Score, BeforeValidator(_shorthand)]
+
+
+class SurveyFields(Strict):
+    external_id: Col
+    submitted_at: Col
+    nps: ScoreCol | None = None
+    csat: ScoreCol | None = None
+    ces: ScoreCol | None = None
+    service: Col | None = None
+    segment: Col | None = None
+    comment: Col | None = None
+
+    @field_validator("nps", "csat", "ces")
+    @classmethod
+    def _values_on_the_scale(cls, spec: Score | None, info: ValidationInfo) -> Score | None:
+        low, high = SCALES[str(info.field_name)]
+        for text, score in spec.values.items() if spec else ():
+            if not low <= score <= high:
+                raise ValueError(f"{text!r}: {score} is not {low} to {high}")
+        return spec
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _time_format_parses(cls, spec: Column) -> Column:
+        if spec.format:
+            timestamp_parser(spec.format, UTC, check=True)
+        return spec
+
+    @model_validator(mode="after")
+    def _a_score(self) -> SurveyFields:
+        if not (self.nps or self.csat or self.ces):
+            raise ValueError("map at least one of nps, csat and ces")
+        return self
+
+
+class SurveyMapping(ExportMapping):
+    skip_rows: int = Field(
+        default=0, ge=0, description="CSV: rows after the header that are not answers."
+    )
+    fields: SurveyFields
+
+    def required_columns(self) -> list[str]:
+        """What a JSON record must have; answers may be absent (unanswered questions)."""
+        return [self.fields.external_id.column, self.fields.submitted_at.column]
+
+    def all_columns(self) -> list[str]:
+        specs = [getattr(self.fields, n) for n in SurveyFields.model_fields]
+        return list(dict.fromkeys(s.column for s in specs if s))
+
+
 def zone(name: str) -> tzinfo:
     if name.upper() == "UTC":
         return UTC
@@ -210,6 +271,9 @@ def timestamp_parser(fmt: str, tz: tzinfo, *, check: bool = False) -> Callable[[
     return lambda s: aware(datetime.strptime(s, fmt))
 
 
+M = TypeVar("M", bound=ExportMapping)
+
+
 class MappingError(Exception):
     """The mapping file is missing or invalid; the message names file, field and reason."""
 
@@ -224,7 +288,14 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def load_mapping(path: Path | str) -> TicketMapping:
-    path = Path(path)
+    return _load(Path(path), TicketMapping)
+
+
+def load_survey_mapping(path: Path | str) -> SurveyMapping:
+    return _load(Path(path), SurveyMapping)
+
+
+def _load(path: Path, kind: type[M]) -> M:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -236,7 +307,7 @@ def load_mapping(path: Path | str) -> TicketMapping:
     if not isinstance(raw, dict):
         raise MappingError(path, ["expected a mapping with 'source' and 'fields' at the top"])
     try:
-        return TicketMapping.model_validate(raw)
+        return kind.model_validate(raw)
     except ValidationError as exc:
         problems = [
             f"{_field_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
