@@ -138,3 +138,22 @@ def test_a_label_round_trips_through_the_period_it_names() -> None:
         assert parse_period(period.label, BERLIN) == period
         assert period_of(period.kind, period.start, BERLIN) == period
         assert period_of(period.kind, period.end - timedelta(microseconds=1), BERLIN) == period
+
+
+def test_window_occurrences_agree_with_window_active_minute_by_minute() -> None:
+    """The intervals the KPIs take out of availability are exactly the minutes a window is
+    active, across the end of summer time, for daily, weekly, wrapping and one-off windows."""
+    from postdeploy.domain.windows import merged, occurrences, window_active
+
+    berlin = ZoneInfo("Europe/Berlin")
+    since = datetime(2026, 10, 20, tzinfo=UTC)
+    until = datetime(2026, 11, 3, tzinfo=UTC)
+    windows = [("02:00", "03:00"), ("23:30", "00:30"), ("sun 23:00", "mon 01:00"),
+               ("sat 10:00", "sat 09:00"), ("2026-10-25T01:00", "2026-10-25T04:00")]  # fmt: skip
+    for start, end in windows:
+        spans = merged(occurrences(start, end, since, until, berlin))
+        t = since
+        while t < until:
+            inside = any(a <= t < b for a, b in spans)
+            assert inside == window_active(start, end, t, berlin), (start, end, t)
+            t += timedelta(minutes=10)

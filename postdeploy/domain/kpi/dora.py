@@ -34,7 +34,13 @@ FAIL_RATE_TIERS: tuple[tuple[Tier, float], ...] = (("elite", 15.0), ("medium", 3
 def deployment_frequency(deploys: Sequence[datetime], period: Period) -> KpiValue:
     """Production deploys per day over the period's calendar days; zero deploys is a frequency
     of 0 (tier low), not a gap. Deploys outside the period are ignored."""
-    count = sum(t in period for t in deploys)
+    return deployment_frequency_of(sum(t in period for t in deploys), period)
+
+
+def deployment_frequency_of(count: int, period: Period) -> KpiValue:
+    """`deployment_frequency` from the number of deploys in the period (counted by the store)."""
+    if count < 0:
+        raise ValueError(f"deploy count {count} must not be negative")
     per_day = count / period.days
     if per_day > 1:
         tier: Tier = "elite"
@@ -46,12 +52,22 @@ def deployment_frequency(deploys: Sequence[datetime], period: Period) -> KpiValu
 
 def lead_time(durations: Sequence[timedelta]) -> KpiValue:
     """Median commit-to-production time, in hours."""
-    return _median_tiered(durations, LEAD_TIME_TIERS)
+    return lead_time_of(_median(durations), len(durations))
 
 
 def failed_deployment_recovery_time(durations: Sequence[timedelta]) -> KpiValue:
     """Median time from a failed deployment to service restored, in hours."""
-    return _median_tiered(durations, RECOVERY_TIERS)
+    return recovery_time_of(_median(durations), len(durations))
+
+
+def lead_time_of(median: timedelta | None, n: int) -> KpiValue:
+    """`lead_time` from a median the store computed over n changes (None when n is 0)."""
+    return _tiered(median, n, LEAD_TIME_TIERS)
+
+
+def recovery_time_of(median: timedelta | None, n: int) -> KpiValue:
+    """`failed_deployment_recovery_time` from a median the store computed over n recoveries."""
+    return _tiered(median, n, RECOVERY_TIERS)
 
 
 def change_fail_rate(failed: int, total: int) -> KpiValue:
@@ -64,13 +80,20 @@ def change_fail_rate(failed: int, total: int) -> KpiValue:
     return replace(rate, tier=tier, note=note)
 
 
-def _median_tiered(
-    durations: Sequence[timedelta], tiers: tuple[tuple[Tier, timedelta], ...]
-) -> KpiValue:
+def _median(durations: Sequence[timedelta]) -> timedelta | None:
     if not durations:
-        return no_data("h")
+        return None
     if any(d < timedelta(0) for d in durations):
         raise ValueError("durations must not be negative")
-    median = timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+    return timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+
+
+def _tiered(
+    median: timedelta | None, n: int, tiers: tuple[tuple[Tier, timedelta], ...]
+) -> KpiValue:
+    if median is None or n == 0:
+        return no_data("h")
+    if median < timedelta(0):
+        raise ValueError("durations must not be negative")
     tier: Tier = next((t for t, below in tiers if median < below), "low")
-    return KpiValue(median.total_seconds() / 3600, "h", len(durations), "median", tier)
+    return KpiValue(median.total_seconds() / 3600, "h", n, "median", tier)

@@ -9,7 +9,15 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import NamedTuple
 
-from postdeploy.domain.kpi.value import KpiValue, Spread, no_data, share, spread
+from postdeploy.domain.kpi.value import (
+    Aggregate,
+    KpiValue,
+    Spread,
+    no_data,
+    share,
+    spread,
+    spread_of,
+)
 from postdeploy.domain.slo import Counts, Objective, error_budget
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -34,15 +42,18 @@ def availability(
     )
 
 
+MTTA_UNIT, MTTR_UNIT, TICKET_UNIT, AGE_UNIT = "min", "h", "h", "d"
+
+
 def mtta(durations: Sequence[timedelta]) -> Spread:
     """Time from an incident opening to its acknowledgement, in minutes."""
-    return spread(durations, "min")
+    return spread(durations, MTTA_UNIT)
 
 
 def mttr(durations: Sequence[timedelta]) -> Spread:
     """Time from an incident opening to its resolution (R = resolved), in hours; only resolved
     incidents count."""
-    return spread(durations, "h")
+    return spread(durations, MTTR_UNIT)
 
 
 def incidents_by_severity(severities: Iterable[str]) -> dict[str, KpiValue]:
@@ -54,12 +65,12 @@ def incidents_by_severity(severities: Iterable[str]) -> dict[str, KpiValue]:
 
 def first_response_time(durations: Sequence[timedelta]) -> Spread:
     """Ticket creation to first response, in hours; group by priority before calling."""
-    return spread(durations, "h")
+    return spread(durations, TICKET_UNIT)
 
 
 def resolution_time(durations: Sequence[timedelta]) -> Spread:
     """Ticket creation to resolution, in hours; group by priority before calling."""
-    return spread(durations, "h")
+    return spread(durations, TICKET_UNIT)
 
 
 def sla_compliance(met: int, total: int) -> KpiValue:
@@ -82,10 +93,18 @@ class Backlog(NamedTuple):
 
 def backlog(ages: Sequence[timedelta]) -> Backlog:
     """Size and age (days) of the tickets open at the end of the period."""
-    ages_in_days = spread(ages, "d")
+    ages_in_days = spread(ages, AGE_UNIT)
     oldest = KpiValue(max(ages).total_seconds() / 86400, "d", len(ages)) if ages else no_data("d")
     size = KpiValue(float(len(ages)), "tickets", len(ages))
     return Backlog(size, ages_in_days.median, ages_in_days.p90, oldest)
+
+
+def backlog_of(ages: Aggregate) -> Backlog:
+    """`backlog` from ages (seconds) the store aggregated."""
+    in_days = spread_of(ages, AGE_UNIT)
+    oldest = KpiValue(ages.max / 86400, "d", ages.n) if ages.n else no_data("d")
+    size = KpiValue(float(ages.n), "tickets", ages.n)
+    return Backlog(size, in_days.median, in_days.p90, oldest)
 
 
 def error_budget_remaining(objective: Objective, counts: Counts) -> KpiValue:

@@ -66,6 +66,31 @@ def spread(durations: Sequence[timedelta], unit: str) -> Spread:
     )
 
 
+class Aggregate(NamedTuple):
+    """Durations summed up elsewhere (the store, in SQL) with the definitions of `spread`:
+    count, mean, median, nearest-rank p90 and max, in seconds."""
+
+    n: int
+    mean: float = 0.0
+    median: float = 0.0
+    p90: float = 0.0
+    max: float = 0.0
+
+
+def spread_of(agg: Aggregate, unit: str) -> Spread:
+    """The Spread of durations the store aggregated; no data when there were none."""
+    if agg.n == 0:
+        return Spread(no_data(unit), no_data(unit), no_data(unit))
+    if min(agg.mean, agg.median, agg.p90) < 0:
+        raise ValueError("durations must not be negative")
+    scale = UNIT_SECONDS[unit]
+    return Spread(
+        KpiValue(agg.mean / scale, unit, agg.n),
+        KpiValue(agg.median / scale, unit, agg.n),
+        KpiValue(agg.p90 / scale, unit, agg.n),
+    )
+
+
 # Which way is good, per KPI name (the names the report and kpi_snapshot use).
 BETTER: dict[str, Better] = {
     "availability": "higher",
