@@ -44,13 +44,30 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def filesystem(path: str = ".") -> tuple[int, int]:
+    """(size, available) bytes of the filesystem holding `path` (where the service writes)."""
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):  # no statvfs (Windows): no disk gauges
+        return 0, 0
+    return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+
+
 _SERVERS = itertools.count(1)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class Behaviour:
-    def __init__(self, version: str, latency_ms: float, error_rate: float, broken: bool) -> None:
+    def __init__(
+        self,
+        version: str,
+        latency_ms: float,
+        error_rate: float,
+        broken: bool,
+        data_dir: str = ".",
+    ) -> None:
         self.version = version
+        self.data_dir = data_dir
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.broken = broken
@@ -110,6 +127,19 @@ class Behaviour:
             "# HELP process_resident_memory_bytes Resident memory.",
             "# TYPE process_resident_memory_bytes gauge",
             f"process_resident_memory_bytes {resident_bytes()}",
+        ]
+        size, avail = filesystem(self.data_dir)
+        if size:
+            path = label(os.path.abspath(self.data_dir))
+            lines += [
+                "# HELP node_filesystem_size_bytes Size of the filesystem the service writes to.",
+                "# TYPE node_filesystem_size_bytes gauge",
+                f'node_filesystem_size_bytes{{path="{path}"}} {size}',
+                "# HELP node_filesystem_avail_bytes Space available to the service there.",
+                "# TYPE node_filesystem_avail_bytes gauge",
+                f'node_filesystem_avail_bytes{{path="{path}"}} {avail}',
+            ]
+        lines += [
             "# HELP process_start_time_seconds Start time since the epoch.",
             "# TYPE process_start_time_seconds gauge",
             f"process_start_time_seconds {self.started:.3f}",
@@ -219,7 +249,8 @@ def make_server(
     broken: bool = False,
     log_file: Path | None = None,
 ) -> SampleServer:
-    behaviour = Behaviour(version, latency_ms, error_rate, broken)
+    data_dir = str(log_file.parent) if log_file else "."
+    behaviour = Behaviour(version, latency_ms, error_rate, broken, data_dir)
     return SampleServer((host, port), make_handler(behaviour, build_logger(log_file)))
 
 

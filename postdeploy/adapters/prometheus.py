@@ -87,5 +87,7 @@ def standard_queries(service: str, metrics: Metrics) -> dict[str, str]:
         "latency_p99_ms": f"histogram_quantile(0.99, {buckets}) * 1000",
         "cpu_cores": f"sum(rate({metrics.cpu_seconds}{{{sel}}}[{window}]))",
         "memory_bytes": f"sum({metrics.resident_memory}{{{sel}}})",
+        "disk_used_ratio": f"1 - sum({metrics.filesystem_free}{{{sel}}})"
+        f" / sum({metrics.filesystem_size}{{{sel}}})",
     }
     return {**queries, **metrics.queries}

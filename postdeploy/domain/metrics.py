@@ -20,6 +20,7 @@ STANDARD = (
     "throughput_rps",
     "cpu_cores",
     "memory_bytes",
+    "disk_used_ratio",
 )
 
 _LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?\s*$")
@@ -102,6 +103,8 @@ class ScrapeNames:
     duration_histogram: str = "http_request_duration_seconds"
     cpu_seconds: str = "process_cpu_seconds_total"
     resident_memory: str = "process_resident_memory_bytes"
+    filesystem_size: str = "node_filesystem_size_bytes"
+    filesystem_free: str = "node_filesystem_avail_bytes"
 
 
 def _buckets(samples: Exposition, histogram: str) -> dict[float, float]:
@@ -122,6 +125,9 @@ def derive(
     memory = total(after, names.resident_memory)
     if memory is not None:
         out["memory_bytes"] = memory
+    size, free = total(after, names.filesystem_size), total(after, names.filesystem_free)
+    if size and free is not None:
+        out["disk_used_ratio"] = min(1.0, max(0.0, 1 - free / size))
     if seconds <= 0:
         return out
     cpu = increase(total(before, names.cpu_seconds), total(after, names.cpu_seconds))

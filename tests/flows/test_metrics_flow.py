@@ -47,7 +47,8 @@ def test_scraping_twice_gives_throughput_errors_and_latency(
     path = catalog(settings_env, busy_sample)
     first = collect_metrics(catalog_path=path)
     assert first["source"] == "scrape"
-    assert set(first["services"]["sample"]) == {"status", "memory_bytes"}  # no rate from one
+    # no rate from one scrape: only the gauges
+    assert set(first["services"]["sample"]) == {"status", "memory_bytes", "disk_used_ratio"}
     time.sleep(2)
     second = collect_metrics(catalog_path=path)["services"]["sample"]
     assert second["status"] == "ok"

@@ -75,3 +75,11 @@ def test_a_first_scrape_gives_only_what_needs_no_history() -> None:
     names = ScrapeNames("req", "code", "d", resident_memory="mem")
     only = derive({}, parse_exposition("mem 10\nreq 5\n"), 0.0, names)
     assert only == {"memory_bytes": 10}
+
+
+def test_disk_used_ratio_comes_from_the_filesystem_gauges_of_one_scrape() -> None:
+    text = 'fs_size{path="/a"} 1000\nfs_size{path="/b"} 3000\nfs_free{path="/a"} 100\n'
+    text += 'fs_free{path="/b"} 900\n'
+    names = ScrapeNames(filesystem_size="fs_size", filesystem_free="fs_free")
+    assert derive({}, parse_exposition(text), 0.0, names) == {"disk_used_ratio": 0.75}
+    assert "disk_used_ratio" not in derive({}, parse_exposition("fs_size 0\nfs_free 0\n"), 0, names)
