@@ -19,6 +19,7 @@ from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.imports import import_app
 from postdeploy.commands.logs import app as logs_app
+from postdeploy.commands.surveys import surveys_report
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
 
@@ -30,6 +31,7 @@ blocks_app = typer.Typer(no_args_is_help=True, help="Prefect blocks of postdeplo
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(report_app, name="report")
+report_app.command("surveys")(surveys_report)
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)

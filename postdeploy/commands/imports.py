@@ -95,33 +95,23 @@ def surveys(
     export again changes nothing. Rows that cannot be read, and duplicates of an id, go to the
     quarantine file with the reason. Exit 2, importing nothing, on a bad mapping or columns."""
     from postdeploy.adapters.importers.exports import MissingColumns
-    from postdeploy.adapters.importers.mapping import MappingError, load_survey_mapping
-    from postdeploy.adapters.importers.surveys import open_survey_export
+    from postdeploy.adapters.importers.mapping import MappingError
+    from postdeploy.adapters.importers.surveys import import_survey_file
     from postdeploy.settings import get_settings
-    from postdeploy.store.session import store_transaction
-    from postdeploy.store.surveys import upsert_responses
 
-    try:
-        spec = load_survey_mapping(mapping)
-    except MappingError as exc:
-        lines = "\n".join(f"  - {p}" for p in exc.problems)
-        raise _fail(f"invalid mapping {exc.path}:\n{lines}") from None
     if source is not None and not 0 < len(source.strip()) <= 50:
         raise _fail("--source must be 1 to 50 characters")
     try:
-        with (
-            store_transaction(url or get_settings().database_url) as conn,
-            open_survey_export(file, spec, source=source, quarantine=quarantine) as reader,
-        ):
-            counts = upsert_responses(conn, reader)
+        done = import_survey_file(
+            url or get_settings().database_url, file, mapping, source=source, quarantine=quarantine
+        )
+    except MappingError as exc:
+        lines = "\n".join(f"  - {p}" for p in exc.problems)
+        raise _fail(f"invalid mapping {exc.path}:\n{lines}") from None
     except MissingColumns as exc:
         raise _fail(f"{exc}; nothing imported") from None
     except (OSError, UnicodeDecodeError, ValueError, StoreUnavailable) as exc:
         raise _fail(f"{file}: {exc}; nothing imported") from None
-    typer.echo(
-        f"read {reader.read}, inserted {counts.inserted}, updated {counts.updated}, "
-        f"unchanged {counts.unchanged}, rejected {reader.rejected}"
-        + (f", duplicates {reader.duplicates}" if reader.duplicates else "")
-    )
-    if reader.quarantine.count:
-        typer.echo(f"rejected rows with the reason: {reader.quarantine.path}", err=True)
+    typer.echo(done.line())
+    if done.quarantine:
+        typer.echo(f"rejected rows with the reason: {done.quarantine}", err=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,13 @@ from postdeploy.adapters.importers.mapping import (
     Column,
     Score,
     SurveyMapping,
+    load_survey_mapping,
     timestamp_parser,
     zone,
 )
 from postdeploy.domain.surveys import SCALES, Response
+from postdeploy.store.session import store_transaction
+from postdeploy.store.surveys import upsert_responses
 
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")  # '9' or '9.0' (a JSON number or a spreadsheet)
 MAX_LENGTH = {"external_id": 200, "service": 100, "segment": 200}  # the store's columns
@@ -194,3 +198,46 @@ def open_survey_export(
             yield reader
         finally:
             reader.quarantine.close()
+
+
+@dataclass(frozen=True)
+class SurveyImport:
+    file: Path
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    duplicates: int
+    quarantine: Path | None  # written when a row was rejected or a duplicate
+
+    def line(self) -> str:
+        return (
+            f"read {self.read}, inserted {self.inserted}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+            + (f", duplicates {self.duplicates}" if self.duplicates else "")
+        )
+
+
+def import_survey_file(
+    url: str,
+    file: Path,
+    mapping: Path,
+    *,
+    source: str | None = None,
+    quarantine: Path | None = None,
+) -> SurveyImport:
+    """Import one export in one transaction: all of it or, on an error, nothing. Raises
+    MappingError, MissingColumns, StoreUnavailable, OSError, UnicodeDecodeError or ValueError
+    (e.g. broken JSON)."""
+    spec = load_survey_mapping(mapping)
+    with (
+        store_transaction(url) as conn,
+        open_survey_export(file, spec, source=source, quarantine=quarantine) as reader,
+    ):
+        counts = upsert_responses(conn, reader)
+    q = reader.quarantine
+    return SurveyImport(
+        file, reader.read, counts.inserted, counts.updated, counts.unchanged, reader.rejected,
+        reader.duplicates, q.path if q.count else None,
+    )  # fmt: skip
