@@ -24,6 +24,7 @@ from pydantic import (
 
 from postdeploy.domain.alerting import Inhibition, RouteNode, Rule, Timing, Window
 from postdeploy.domain.alerting.labels import parse_matcher, parse_matchers
+from postdeploy.domain.capacity import parse_quantity
 from postdeploy.domain.checks import ProbeSpec
 from postdeploy.domain.metrics import STANDARD, ScrapeNames
 from postdeploy.domain.windows import window_active
@@ -88,6 +89,12 @@ class Metrics(Strict):
     duration_histogram: str = "http_request_duration_seconds"
     cpu_seconds: str = "process_cpu_seconds_total"
     resident_memory: str = "process_resident_memory_bytes"
+    filesystem_size: str = Field(
+        default="node_filesystem_size_bytes", description="Gauge: disk size (disk_used_ratio)."
+    )
+    filesystem_free: str = Field(
+        default="node_filesystem_avail_bytes", description="Gauge: disk space still available."
+    )
     window: Duration = timedelta(minutes=5)
     queries: dict[str, str] = Field(
         default_factory=dict, description="PromQL overriding a standard series, by its name."
@@ -108,6 +115,8 @@ class Metrics(Strict):
             self.duration_histogram,
             self.cpu_seconds,
             self.resident_memory,
+            self.filesystem_size,
+            self.filesystem_free,
         )
 
 
@@ -133,6 +142,21 @@ class LogSource(Strict):
             if "message" not in compiled.groupindex:
                 raise ValueError("pattern needs a named group (?P<message>...)")
         return self
+
+
+Quantity = Annotated[float, BeforeValidator(parse_quantity)]
+
+
+class Capacity(Strict):
+    """Thresholds the capacity-planning forecasts are compared with (docs/capacity.md)."""
+
+    cpu_cores: Quantity | None = Field(default=None, gt=0, description="CPU cores in use.")
+    memory_bytes: Quantity | None = Field(default=None, gt=0, description="e.g. 2GiB, 512MiB.")
+    disk_used_ratio: Quantity | None = Field(default=None, gt=0, le=1, description="e.g. 85%.")
+    throughput_rps: Quantity | None = Field(default=None, gt=0, description="Requests/second.")
+
+    def thresholds(self) -> dict[str, float | None]:
+        return self.model_dump()
 
 
 class Prometheus(Strict):
@@ -222,6 +246,7 @@ class Service(Strict):
     actions: list[ServiceAction] = Field(
         default_factory=list, description="Emergency fixes, run by incident-response on approval."
     )
+    capacity: Capacity = Field(default_factory=Capacity, description="Capacity thresholds.")
 
     @model_validator(mode="after")
     def _checks_resolve(self) -> Service:
