@@ -19,6 +19,7 @@ from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.imports import import_app
 from postdeploy.commands.logs import app as logs_app
+from postdeploy.commands.quality import quality
 from postdeploy.commands.surveys import surveys_report
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.store.engine import StoreUnavailable, mask_url
@@ -35,6 +36,7 @@ report_app.command("surveys")(surveys_report)
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
+app.command("quality")(quality)
 app.add_typer(logs_app, name="logs")
 app.add_typer(silences.app, name="silence")
 app.add_typer(import_app, name="import")
