@@ -18,6 +18,7 @@ from postdeploy.commands import incidents, silences
 from postdeploy.commands.anomalies import anomalies
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.imports import import_app
+from postdeploy.commands.kpi import kpi
 from postdeploy.commands.logs import app as logs_app
 from postdeploy.commands.quality import quality
 from postdeploy.commands.surveys import surveys_report
@@ -36,6 +37,7 @@ report_app.command("surveys")(surveys_report)
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
+app.command("kpi")(kpi)
 app.command("quality")(quality)
 app.add_typer(logs_app, name="logs")
 app.add_typer(silences.app, name="silence")

@@ -276,7 +276,11 @@ kpi_snapshot = Table(
     Column("period", String(20), nullable=False),
     Column("scope", String(100), nullable=False, default="", comment="service name, '' = overall"),
     Column("metric", String(100), nullable=False),
-    Column("value", Float),
+    Column("value", Float),  # NULL = no data
+    Column("unit", String(30), nullable=False, default="", server_default=""),
+    Column("n", Integer, nullable=False, default=0, server_default="0"),
+    Column("note", Text, nullable=False, default="", server_default=""),
+    Column("tier", String(10), comment="DORA performance tier, for the DORA metrics"),
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("period", "scope", "metric", name="uq_kpi_snapshot_period"),
 )
