@@ -255,6 +255,7 @@ def run_up(
             say(f"work pool  {pool.POOL} ({'created' if created else 'exists'}); deploying")
             pool.deploy(env, project)
             say(f"deployed   prefect.yaml into {pool.POOL}; start workers with `make worker`")
+            deadline = time.monotonic() + 120  # deploying took its own time; start the rest
         for child in (hooks,) if project is not None else (serve, hooks):
             child.start(env)
             started.append(child)
