@@ -87,7 +87,8 @@ check_result = Table(
     Column("cert_expires_at", Float),
     UniqueConstraint("sweep_id", "service_id", "check_name", name="uq_check_result_sweep"),
     Index("ix_check_result_service_ts", "service_id", "check_name", "ts"),
-    Index("ix_check_result_ts", "ts"),
+    # covers the period aggregates (availability, SLO counts): they read the index alone
+    Index("ix_check_result_ts", "ts", "service_id", "ok", "latency_ms"),
 )
 
 check_state = Table(

@@ -52,8 +52,17 @@ def slo_counts(
         return {}
     until = now.timestamp()
     ts, ok = check_result.c.ts, check_result.c.ok
+    # no join: SQLite would loop the range once per service; `+ 0` keeps it on the ts index
+    sid = (check_result.c.service_id + 0).label("sid")
+    names = dict(conn.execute(select(service.c.id, service.c.name)).all())
     threshold = (
-        case(dict(latency_ms), value=service.c.name, else_=None) if latency_ms else literal(None)
+        case(
+            {i: latency_ms[n] for i, n in names.items() if n in latency_ms},
+            value=check_result.c.service_id,
+            else_=None,
+        )
+        if latency_ms
+        else literal(None)
     )
     fast = and_(ok, check_result.c.latency_ms <= threshold)
     columns = []
@@ -65,23 +74,25 @@ def slo_counts(
             _count(and_(inside, fast)).label(f"fast_{i}"),
         ]
     rows = conn.execute(
-        select(service.c.name, *columns)
-        .join(service, service.c.id == check_result.c.service_id)
+        select(sid, *columns)
         .where(ts > until - windows[-1].total_seconds(), ts <= until)
-        .group_by(service.c.name)
+        .group_by(sid)
     )
     latency_ms = latency_ms or {}
     found: dict[str, ServiceCounts] = {}
     for row in rows:
         values = row._mapping
-        has_latency = row.name in latency_ms
+        name = names.get(row.sid)
+        if name is None:
+            continue
+        has_latency = name in latency_ms
         counts = ServiceCounts()
         for i, window in enumerate(windows):
             total = int(values[f"total_{i}"])
             counts.availability[window] = Counts(int(values[f"good_{i}"]), total)
             if has_latency:
                 counts.latency[window] = Counts(int(values[f"fast_{i}"]), total)
-        found[row.name] = counts
+        found[name] = counts
     return found
 
 
