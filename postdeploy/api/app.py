@@ -1,4 +1,5 @@
-"""The hooks API application. For now: /healthz, which reports the store and Prefect API."""
+"""The hooks API application: the deploy hook, the Alertmanager receiver and /healthz, behind
+the body size and rate limits."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from postdeploy import __version__
 from postdeploy.api import alertmanager, deploys
+from postdeploy.api.auth import TokenAuth
+from postdeploy.api.limits import BodyLimit, RateLimit, TokenBuckets
 from postdeploy.api.prefect_runs import PrefectRuns
+from postdeploy.api.responses import problems
 from postdeploy.settings import Settings, get_settings
 from postdeploy.store.engine import make_engine, mask_url
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    checks: dict[str, dict[str, Any]]
 
 
 def create_app(settings: Settings | None = None, prefect_api_url: str | None = None) -> FastAPI:
@@ -25,6 +36,7 @@ def create_app(settings: Settings | None = None, prefect_api_url: str | None = N
     engine = make_engine(settings.database_url)
     prefect_api_url = prefect_api_url or settings.prefect_api_url
     runs = PrefectRuns(prefect_api_url or os.environ.get("PREFECT_API_URL"))
+    auth = TokenAuth(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -32,10 +44,28 @@ def create_app(settings: Settings | None = None, prefect_api_url: str | None = N
         engine.dispose()
 
     app = FastAPI(title="postdeploy hooks API", version=__version__, lifespan=lifespan)
-    app.include_router(alertmanager.router(settings, engine, runs))
-    app.include_router(deploys.router(settings, engine, runs))
+    app.include_router(alertmanager.router(settings, engine, runs, auth))
+    app.include_router(deploys.router(settings, engine, runs, auth))
+    # added last, run first: a request over its rate is refused before its body is read
+    app.add_middleware(BodyLimit, limit=settings.hooks_max_body_bytes)
+    app.add_middleware(
+        RateLimit,
+        auth=auth,
+        tokens=TokenBuckets(settings.hooks_rate_per_minute, settings.hooks_rate_burst),
+        anonymous=TokenBuckets(
+            settings.hooks_anonymous_rate_per_minute, settings.hooks_anonymous_rate_burst
+        ),
+    )
 
-    @app.get("/healthz", summary="Liveness and dependencies")
+    @app.get(
+        "/healthz",
+        summary="Liveness and dependencies",
+        response_model=Health,
+        responses={
+            **problems(),
+            503: {"model": Health, "description": "Degraded: `checks` names what is down."},
+        },
+    )
     def healthz() -> JSONResponse:
         checks: dict[str, Any] = {}
         try:

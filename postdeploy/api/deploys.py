@@ -4,16 +4,19 @@ starts the post-deploy-check deployment."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from postdeploy.api.auth import TokenAuth
 from postdeploy.api.prefect_runs import PrefectRuns, RunStartError
+from postdeploy.api.responses import problems
 from postdeploy.catalog import CatalogError, load_catalog
+from postdeploy.domain.values import Text, UtcDatetime
 from postdeploy.settings import Settings
 from postdeploy.store.deployments import get_deployment, record_deployment
 
@@ -21,15 +24,22 @@ POST_DEPLOY = "post-deploy-check/post-deploy-check"
 
 
 class DeployEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"service": "sample", "version": "1.4.2", "commit": "4f2c9e1"}]
+        },
+    )
 
-    service: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=200)
-    environment: str = Field(default="production", min_length=1, max_length=50)
-    commit: str | None = Field(default=None, max_length=100)
-    committed_at: datetime | None = Field(default=None, description="Commit time, for lead time.")
+    service: Text = Field(min_length=1, max_length=100)
+    version: Text = Field(min_length=1, max_length=200)
+    environment: Text = Field(default="production", min_length=1, max_length=50)
+    commit: Text | None = Field(default=None, max_length=100)
+    committed_at: UtcDatetime | None = Field(
+        default=None, description="Commit time, for lead time (no zone: UTC)."
+    )
     canary_window_s: float | None = Field(
-        default=None, ge=0, le=3600, description="How long to watch after the deploy."
+        default=None, ge=0, le=3600, strict=True, description="How long to watch after the deploy."
     )
 
 
@@ -39,7 +49,20 @@ class DeployAccepted(BaseModel):
     flow_run_id: str
 
 
-def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
+class DeployStatus(BaseModel):
+    deployment_id: int
+    service: str
+    version: str
+    environment: str
+    verdict: str | None
+    flow_run_state: str | None
+
+
+# a row id the store can hold: the id column is a 32-bit INTEGER on PostgreSQL
+DeploymentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAuth) -> APIRouter:
     api = APIRouter()
 
     def record(event: DeployEvent) -> tuple[int, bool]:
@@ -51,9 +74,6 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
             raise HTTPException(
                 404, f"unknown service {event.service!r}: not in {settings.catalog}"
             )
-        committed = event.committed_at
-        if committed is not None and committed.tzinfo is None:
-            committed = committed.replace(tzinfo=UTC)
         with engine.begin() as conn:
             return record_deployment(
                 conn,
@@ -61,16 +81,19 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
                 version=event.version,
                 environment=event.environment,
                 commit=event.commit,
-                committed_at=committed,
+                committed_at=event.committed_at,
                 deployed_at=datetime.now(UTC),
             )
 
     @api.post(
         "/hooks/deploy",
-        dependencies=[Depends(TokenAuth(settings))],
+        dependencies=[Depends(auth)],
         response_model=DeployAccepted,
         status_code=202,
         summary="Record a deploy and start its post-deploy checks",
+        responses=problems(
+            401, 503, s400="The body is not JSON.", s404="The service is not in the catalog."
+        ),
     )
     async def deploy(event: DeployEvent) -> DeployAccepted:
         deployment_id, new = await run_in_threadpool(record, event)
@@ -97,10 +120,14 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
 
     @api.get(
         "/hooks/deploy/{deployment_id}",
-        dependencies=[Depends(TokenAuth(settings))],
+        dependencies=[Depends(auth)],
+        response_model=DeployStatus,
         summary="A recorded deploy and its post-deploy verdict (null until judged)",
+        responses=problems(401, 503, s404="No deployment with that id."),
     )
-    async def deploy_status(deployment_id: int, flow_run: str | None = None) -> dict[str, Any]:
+    async def deploy_status(
+        deployment_id: DeploymentId, flow_run: UUID | None = None
+    ) -> DeployStatus:
         def read() -> dict[str, Any] | None:
             with engine.connect() as conn:
                 return get_deployment(conn, deployment_id=deployment_id)
@@ -108,14 +135,14 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns) -> APIRouter:
         row = await run_in_threadpool(read)
         if row is None:
             raise HTTPException(404, f"no deployment {deployment_id}")
-        state = await runs.state(flow_run) if flow_run else None
-        return {
-            "deployment_id": deployment_id,
-            "service": row["service"],
-            "version": row["version"],
-            "environment": row["environment"],
-            "verdict": row["verdict"],
-            "flow_run_state": state,
-        }
+        state = await runs.state(str(flow_run)) if flow_run else None
+        return DeployStatus(
+            deployment_id=deployment_id,
+            service=row["service"],
+            version=row["version"],
+            environment=row["environment"],
+            verdict=row["verdict"],
+            flow_run_state=state,
+        )
 
     return api

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from postdeploy.domain.values import Labels, Text, to_utc
+
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # Alertmanager's "not set" endsAt
 
 
@@ -14,20 +16,28 @@ class AmAlert(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: Labels
+    annotations: Labels = Field(default_factory=dict)
     starts_at: datetime = Field(alias="startsAt")
     ends_at: datetime | None = Field(default=None, alias="endsAt")
-    generator_url: str = Field(default="", alias="generatorURL")
-    fingerprint: str = Field(min_length=1, max_length=200)
+    generator_url: Text = Field(default="", alias="generatorURL")
+    fingerprint: Text = Field(min_length=1, max_length=200)
 
-    @field_validator("starts_at", "ends_at")
+    @field_validator("starts_at")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
+    def _started(cls, value: datetime) -> datetime:
+        value = to_utc(value)
+        if value <= ZERO_TIME:
+            raise ValueError("not set (the zero time)")
+        return value
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ended(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        value = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return None if value <= ZERO_TIME else value.astimezone(UTC)
+        value = to_utc(value)
+        return None if value <= ZERO_TIME else value
 
     @property
     def severity(self) -> str:
@@ -42,14 +52,14 @@ class AmPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     version: Literal["4"]
-    group_key: str = Field(alias="groupKey", min_length=1)
+    group_key: Text = Field(alias="groupKey", min_length=1)
     truncated_alerts: int = Field(default=0, alias="truncatedAlerts")
     status: Literal["firing", "resolved"]
-    receiver: str = ""
-    group_labels: dict[str, str] = Field(default_factory=dict, alias="groupLabels")
-    common_labels: dict[str, str] = Field(default_factory=dict, alias="commonLabels")
-    common_annotations: dict[str, str] = Field(default_factory=dict, alias="commonAnnotations")
-    external_url: str = Field(default="", alias="externalURL")
+    receiver: Text = ""
+    group_labels: Labels = Field(default_factory=dict, alias="groupLabels")
+    common_labels: Labels = Field(default_factory=dict, alias="commonLabels")
+    common_annotations: Labels = Field(default_factory=dict, alias="commonAnnotations")
+    external_url: Text = Field(default="", alias="externalURL")
     alerts: list[AmAlert]
 
     def critical_firing(self) -> list[AmAlert]:
