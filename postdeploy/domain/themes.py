@@ -73,7 +73,7 @@ def terms(text: str) -> set[str]:
                 phrase = []
             else:
                 found.add(run)
-                if phrase:
+                if phrase and phrase[-1] != run:
                     found.add(f"{phrase[-1]} {run}")
                 phrase.append(run)
     return found
