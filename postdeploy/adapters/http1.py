@@ -55,6 +55,7 @@ async def _once(
     ssl_context: ssl.SSLContext | None,
     read_body: bool,
     limit: int,
+    require_complete: bool = False,
 ) -> Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -97,9 +98,11 @@ async def _once(
                 key, _, value = line.partition(":")
                 parsed[key.strip().lower()] = value.strip()
         body = b""
-        if read_body and method != "HEAD" and status not in (204, 304) and status >= 200:
-            body = await _read_body(reader, parsed, limit)
-        return Response(status, parsed, body, url, peer_cert)
+        if method != "HEAD" and status not in (204, 304) and status >= 200:
+            framed = "content-length" in parsed or "chunked" in parsed.get("transfer-encoding", "")
+            if read_body or (require_complete and framed):
+                body = await _read_body(reader, parsed, limit)
+        return Response(status, parsed, body if read_body else b"", url, peer_cert)
     finally:
         writer.close()  # one request per connection; no need to wait for the close handshake
 
@@ -113,10 +116,16 @@ async def fetch(
     read_body: bool = True,
     limit: int = 1 << 20,
     max_redirects: int = 5,
+    require_complete: bool = False,
 ) -> Response:
-    """One request, following redirects; callers bound the time with asyncio.timeout()."""
+    """One request, following redirects; callers bound the time with asyncio.timeout().
+
+    With `require_complete`, a body of known length (Content-Length, chunked) is read even
+    when it is not kept, so that a server closing mid-answer is an error, not a 200."""
     for _ in range(max_redirects + 1):
-        response = await _once(method, url, headers or {}, ssl_context, read_body, limit)
+        response = await _once(
+            method, url, headers or {}, ssl_context, read_body, limit, require_complete
+        )
         location = response.headers.get("location")
         if response.status not in REDIRECTS or not location:
             return response

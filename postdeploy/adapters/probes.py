@@ -47,7 +47,15 @@ def _reason(exc: BaseException, spec: ProbeSpec) -> str:
         return f"DNS lookup failed: {text}"
     if any(issubclass(k, ConnectionRefusedError) for k in kinds):
         return f"connection refused: {text}"
-    if any(issubclass(k, asyncio.IncompleteReadError | ConnectionResetError) for k in kinds):
+    cut = next((e for e in chain if isinstance(e, asyncio.IncompleteReadError)), None)
+    if cut is not None:
+        got = len(cut.partial)
+        if cut.expected is None and not got:
+            return "connection dropped: closed without an answer"
+        if cut.expected is None:
+            return f"connection dropped: closed mid-answer after {got} bytes"
+        return f"connection dropped: closed after {got} of {cut.expected} body bytes"
+    if any(issubclass(k, ConnectionResetError) for k in kinds):
         return f"connection dropped: {text or 'closed before a complete answer'}"
     if isinstance(exc, ProtocolError | asyncio.LimitOverrunError | ValueError):
         return f"bad HTTP answer: {text}"
@@ -93,6 +101,7 @@ async def _probe(spec: ProbeSpec, ssl_context: ssl.SSLContext | None) -> CheckOu
                 ssl_context=ssl_context,
                 read_body=spec.expect_keyword is not None,
                 limit=MAX_BODY,
+                require_complete=True,  # a 200 cut short is a server fault, not a pass
             )
     except Exception as exc:  # a target's fault is a failed check, never a crashed sweep
         latency = (time.perf_counter() - start) * 1000
