@@ -265,3 +265,81 @@ def prometheus(busy_sample: str, tmp_path_factory: pytest.TempPathFactory) -> It
     port = free_port()
     with start_prometheus(home, config, port):
         yield f"http://127.0.0.1:{port}"
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one's own (initdb in a temporary folder, trust auth, a free
+    loopback port), to stop and restart without touching the shared server other tests use.
+    Postgres refuses to run as root, so as root it runs as the `postgres` user."""
+
+    def __init__(self, bindir: Path, home: Path, run_as: list[str]) -> None:
+        self.bindir, self.home, self.run_as = bindir, home, run_as
+        self.data, self.log = home / "data", home / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str, timeout: float = 60) -> None:
+        import subprocess
+
+        argv = [*self.run_as, str(self.bindir / tool), *args]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            log = self.log.read_text()[-1500:] if self.log.exists() else ""
+            raise RuntimeError(f"{tool} {' '.join(args)} failed: {done.stderr.strip()}\n{log}")
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--no-sync", "-E", "UTF8")  # fmt: skip
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.home} -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
+                  "-t", "60", "start")  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        """fast: disconnect clients, then shut down; immediate: like a crash (no checkpoint)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        self.stop(mode)
+        self.start()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL server for tests that stop or restart it (.restart(), .stop(),
+    .start(), .url). Needs Debian's PostgreSQL binaries (/usr/lib/postgresql/*/bin)."""
+    import glob
+    import shutil
+    import tempfile
+
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
+    bindir = Path(found[-1]).parent if found else None
+    if bindir is None and shutil.which("initdb"):
+        bindir = Path(str(shutil.which("initdb"))).parent
+    if bindir is None:
+        need("PostgreSQL server binaries", "no initdb (apt-get install postgresql)")
+    run_as: list[str] = []
+    home = Path(tempfile.mkdtemp(prefix="postdeploy-pg-"))
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            need("PostgreSQL server", "running as root and there is no `postgres` user to run it")
+        os.chown(home, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    server = PrivatePostgres(bindir, home, run_as)  # type: ignore[arg-type]
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        try:
+            server.stop("immediate")
+        except Exception:  # already stopped by the test, or never started
+            pass
+        shutil.rmtree(home, ignore_errors=True)
