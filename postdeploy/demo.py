@@ -9,7 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -219,8 +219,14 @@ def run_demo() -> int:
         cat = load_catalog(catalog_path)
         rows = seed(url, cat)
         print(f"seeded     {rows} demo check results and metric samples (30 days, labelled demo)")
-        print("prefect    starting a temporary server")
-        with prefect_test_harness(server_startup_timeout=120):
+        # with PREFECT_API_URL set (as `up` does), the runs, logs and artifacts stay on that server
+        if os.environ.get("PREFECT_API_URL"):
+            print("prefect    the server at PREFECT_API_URL")
+            server: Any = nullcontext()
+        else:
+            print("prefect    starting a temporary server")
+            server = prefect_test_harness(server_startup_timeout=120)
+        with server:
             for spec in CALENDAR:
                 for params in DEMO_RUNS.get(spec.name, [{}]):
                     t0 = time.monotonic()
