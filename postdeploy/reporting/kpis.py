@@ -69,11 +69,10 @@ def fmt_change(t: Trend, unit: str) -> str:
         return ""
     if t.direction == "flat":
         return "no change"
-    points = unit in ("%", "% of budget", "points")
+    if unit in ("incidents", "issues", "tickets"):
+        return f"{t.change:+,.0f}"
     number = f"{t.change:+,.2f}" if abs(t.change) < 10 else f"{t.change:+,.1f}"
-    return number + (
-        " pts" if points else "" if unit in ("incidents", "issues", "tickets") else f" {unit}"
-    )
+    return f"{number} pts" if unit in ("%", "% of budget", "points") else f"{number} {unit}"
 
 
 @dataclass(frozen=True)
