@@ -649,6 +649,17 @@ class Catalog(Strict):
     def route(self, name: str) -> Route:
         return next(r for r in self.routes if r.name == name)
 
+    def capacity_thresholds(
+        self, services: list[str] | None = None
+    ) -> dict[tuple[str, str], float | None]:
+        """(service, resource) -> its capacity threshold, None where the catalog sets none."""
+        return {
+            (s.name, resource): limit
+            for s in self.services
+            if services is None or s.name in services
+            for resource, limit in s.capacity.thresholds().items()
+        }
+
     def thresholds(self) -> dict[tuple[str, str], int]:
         return {(s.name, c.name): c.failure_threshold for s in self.services for c in s.checks}
 

@@ -16,6 +16,7 @@ import typer
 from postdeploy.catalog import Catalog, CatalogError, load_catalog
 from postdeploy.commands import incidents, silences
 from postdeploy.commands.anomalies import anomalies
+from postdeploy.commands.forecast import capacity, forecast
 from postdeploy.commands.hooks import hook_app
 from postdeploy.commands.imports import import_app
 from postdeploy.commands.kpi import kpi
@@ -37,6 +38,8 @@ report_app.command("surveys")(surveys_report)
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(hook_app, name="hook")
 app.command("anomalies")(anomalies)
+app.command("forecast")(forecast)
+app.command("capacity")(capacity)
 app.command("kpi")(kpi)
 app.command("quality")(quality)
 app.add_typer(logs_app, name="logs")

@@ -15,6 +15,7 @@ from postdeploy.domain.capacity import (
     Seasonality,
     assess,
     detect_seasonality,
+    detect_trend,
     mape,
     rank,
     resample,
@@ -46,13 +47,12 @@ def forecast(
     values = list(grid.values)
     steps = max(1, math.ceil(horizon_s / grid.step))
     season = detect_seasonality(values, grid.step)
+    trend = detect_trend(values, season).present
 
     holdout = max(2, min(steps, len(values) // 5))
     train, actual = values[:-holdout], values[-holdout:]
-    backtest = _fit(train, season)  # chooses damped or not: the final fit does the same
-    error = mape(actual, _clip(backtest.forecast(holdout)))
-
-    fitted = _fit(values, season, backtest.damped)
+    damped, error = _backtest(train, actual, season, trend)
+    fitted = _fit(values, season, trend, damped)
     method = fitted.method
     mean = _clip(fitted.forecast(steps))
     reps = max(50, min(repetitions, MAX_SIMULATED // steps))
@@ -65,6 +65,7 @@ def forecast(
     return Forecast(
         grid, times, tuple(mean), tuple(lower), tuple(upper), level,
         method + (f"; {grid.note}" if grid.note else ""), season, error, holdout,
+        detect_trend(values, season).note,
     )  # fmt: skip
 
 
@@ -97,57 +98,81 @@ class _Fitted:
         return np.quantile(paths, tail, axis=1), np.quantile(paths, 1 - tail, axis=1)
 
 
-def _fit(values: list[float], season: Seasonality, damped: bool | None = None) -> _Fitted:
-    """Additive trend, seasonal when a cycle was found and two whole cycles are here; damped
-    when that fits better (AICc), unless told. Falls back to Holt, then to simple smoothing."""
+DAMPING_GAIN = 0.9  # a damped trend must cut the backtest error by 10% to be chosen
+
+
+def _backtest(
+    train: list[float], actual: list[float], season: Seasonality, trend: bool
+) -> tuple[bool, float | None]:
+    """Fit on the history less its tail, forecast the tail: whether a damped trend helps (it
+    flattens the growth, the risk capacity planning cares about, so only if clearly better),
+    and the backtest MAPE of the choice."""
+    tried: list[tuple[float | None, bool]] = []
+    for damped in (False, True) if trend else (False,):
+        try:
+            fit = _fit(train, season, trend, damped)
+        except ForecastError:
+            continue
+        tried.append((mape(actual, _clip(fit.forecast(len(actual)))), damped))
+        if fit.damped is None:  # no trend in the model that fitted: damping is moot
+            break
+    if not tried:
+        raise ForecastError("no model fitted the history less its last stretch (the backtest)")
+    plain = next((e for e, d in tried if not d), None)
+    for error, damped in tried:
+        if damped and error is not None and (plain is None or error < DAMPING_GAIN * plain):
+            return True, error
+    return tried[0][1], tried[0][0]
+
+
+def _fit(values: list[float], season: Seasonality, trend: bool, damped: bool) -> _Fitted:
+    """Additive trend when there is one (damped if asked), additive season when a cycle was
+    found and two whole cycles are here. Falls back to fewer components, down to simple
+    exponential smoothing."""
     import numpy as np
 
     if max(values) - min(values) <= 1e-12 * max(1.0, abs(values[0])):
         return _Fitted(float(values[0]), "constant (no variation in the history)")
     period = season.period if season.period and len(values) >= 2 * season.period else None
-    tries: list[tuple[str | None, int | None]] = [("add", period)] if period else []
-    tries += [("add", None), (None, None)]
+    kind = "add" if trend else None
+    tries: list[tuple[str | None, int | None]] = [(kind, period)] if period else []
+    tries += [(kind, None), (None, None)] if trend else [(None, None)]
     reasons = []
-    for trend, seasonal in tries:
-        options = [False] if trend is None else [damped] if damped is not None else [False, True]
-        fits = []
-        for damp in options:
-            try:
-                fits.append((_one(values, trend, damp, seasonal), damp))
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                reasons.append(f"{_name(trend, seasonal, damp, season)}: {exc}")
-        good = [(r, d) for r, d in fits if all(map(math.isfinite, r.fittedvalues))]
-        if good:
-            result, damp = min(good, key=lambda f: _score(f[0]))
-            return _Fitted(result, _name(trend, seasonal, damp, season), damp)
-        reasons += [f"{_name(trend, seasonal, d, season)}: non-finite fit" for _, d in fits]
+    for component, seasonal in tries:
+        damp = damped and component is not None
+        name = _name(component, seasonal, damp, season)
+        try:
+            result = _one(values, component, damp, seasonal)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            reasons.append(f"{name}: {exc}")
+            continue
+        if all(map(math.isfinite, result.fittedvalues)):
+            return _Fitted(result, name, damp if component else None)
+        reasons.append(f"{name}: non-finite fit")
     raise ForecastError("no model fitted: " + "; ".join(reasons))
-
-
-def _score(result: Any) -> float:
-    score = float(result.aicc)
-    return score if math.isfinite(score) else math.inf
 
 
 def _one(values: list[float], trend: str | None, damped: bool, period: int | None) -> Any:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    # the heuristic start (statsmodels' rule: 10 points plus a season) is much faster than
-    # estimating every seasonal start value, and fits as well on a few weeks of history
-    heuristic = len(values) >= 10 + 2 * ((period or 0) // 2)
+    # start values estimated with the smoothing parameters: slower than statsmodels'
+    # heuristic start, but that one, fixed from the first cycles, is often far off and the
+    # fit then chases it with a large trend smoothing, whose simulated intervals explode
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; the result is checked instead
         model = ExponentialSmoothing(
             values, trend=trend, damped_trend=damped,
             seasonal="add" if period else None, seasonal_periods=period,
-            initialization_method="heuristic" if heuristic else "estimated",
+            initialization_method="estimated",
         )  # fmt: skip
         return model.fit(use_brute=False)
 
 
 def _name(trend: str | None, period: int | None, damped: bool, season: Seasonality) -> str:
-    if period:
+    if period and trend:
         kind = f"Holt-Winters, additive trend and {season.name} season ({period} steps)"
+    elif period:
+        kind = f"exponential smoothing, additive {season.name} season ({period} steps), no trend"
     elif trend:
         kind = "Holt (additive trend, no season)"
     else:

@@ -21,6 +21,7 @@ from postdeploy.domain.capacity import (
     choose_step,
     crossing,
     detect_seasonality,
+    detect_trend,
     format_days,
     format_value,
     mape,
@@ -228,3 +229,20 @@ def test_the_catalog_takes_capacity_thresholds_and_names_a_bad_one(tmp_path: Pat
         "services[0].capacity.disk_used_ratio: Input should be less than or equal to 1",
         "services[0].capacity.memory: Extra inputs are not permitted",
     ]
+
+
+def test_a_slope_through_the_daily_means_is_a_trend_and_a_flat_cycle_is_not() -> None:
+    def cycle(i: int) -> float:
+        return 10 * math.sin(2 * math.pi * i / 24)
+
+    daily, none = Seasonality("daily", 24, 0.9, ""), Seasonality(None, None, 0.0, "")
+    rising = detect_trend(hourly(30, lambda i: 50 + 0.05 * i + cycle(i), noise=3), daily)
+    assert rising.present and rising.slope == pytest.approx(0.05, rel=0.1) and rising.t > 10
+    flat = detect_trend(hourly(30, lambda i: 50 + cycle(i), noise=3), daily)
+    assert not flat.present and "none (t = " in flat.note
+    assert detect_trend(hourly(30, lambda i: 50.0 - 0.1 * i), none).present  # falling counts
+    assert not detect_trend([7.0] * 200, none).present
+    # too little to tell: the cautious choice
+    assert "assumed" in detect_trend(hourly(3, lambda i: 50 + cycle(i)), daily).note
+    short = detect_seasonality(hourly(1, lambda i: 50 + cycle(i)), HOUR)
+    assert short.too_short and detect_trend(hourly(1, cycle), short).present

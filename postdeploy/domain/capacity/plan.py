@@ -32,6 +32,7 @@ class Forecast:
     seasonality: Seasonality
     mape: float | None  # None: no data (every held-out value was 0)
     holdout: int  # grid points held out for the backtest
+    trend: str = ""  # whether a trend was found, and how sure
 
     @property
     def last_time(self) -> float:
@@ -129,7 +130,7 @@ def _date(ts: float) -> str:
 
 def recommend(a: Assessment) -> str:
     label, advice = RESOURCES.get(a.resource, (a.resource, "plan for more capacity"))
-    head = f"{a.service} {label}"
+    head = " ".join(part for part in (a.service, label) if part) or "the series"
     f = a.forecast
     if f is None:
         return f"{head}: no forecast: {a.error}."

@@ -142,6 +142,7 @@ class Seasonality:
     period: int | None  # in grid steps
     strength: float  # autocorrelation at the period, after removing the trend
     note: str
+    too_short: bool = False  # a daily cycle could be there, but not two of them to tell
 
 
 MIN_STRENGTH = 0.3
@@ -171,7 +172,8 @@ def detect_seasonality(values: Sequence[float], step: float) -> Seasonality:
         found.pop()
     if found:
         return found[-1]
-    return Seasonality(None, None, 0.0, "none (" + "; ".join(reasons) + ")")
+    short = any(r.startswith("daily: needs") for r in reasons)
+    return Seasonality(None, None, 0.0, "none (" + "; ".join(reasons) + ")", short)
 
 
 def mape(actual: Sequence[float], predicted: Sequence[float]) -> float | None:
@@ -181,3 +183,43 @@ def mape(actual: Sequence[float], predicted: Sequence[float]) -> float | None:
     if not pairs:
         return None
     return 100.0 * sum(abs(a - p) / abs(a) for a, p in pairs) / len(pairs)
+
+
+@dataclass(frozen=True)
+class Trend:
+    present: bool
+    slope: float  # per grid step, of the block means
+    t: float  # the slope's t statistic (inf when the block means lie on a line)
+    note: str
+
+
+MIN_T = 2.0
+MIN_BLOCKS = 5
+
+
+def detect_trend(values: Sequence[float], season: Seasonality) -> Trend:
+    """A trend is modelled when the means of whole cycles (or of twentieths of the history,
+    without a cycle) lie along a slope with |t| >= 2. Means of whole cycles cancel the season
+    and most of the short-term correlation. A trend is assumed, the cautious choice for
+    capacity, with fewer than 5 blocks or less than two days (part of a daily cycle would
+    pass for a trend, or hide one)."""
+    if season.too_short:
+        return Trend(True, 0.0, math.inf, "assumed: too little history to tell from a cycle")
+    period = season.period
+    size = period or max(1, len(values) // 20)
+    blocks = [sum(values[i : i + size]) / size for i in range(0, len(values) - size + 1, size)]
+    n = len(blocks)
+    if n < MIN_BLOCKS:
+        return Trend(True, 0.0, math.inf, f"assumed: {n} blocks are too few to test")
+    xm, ym = (n - 1) / 2, sum(blocks) / n
+    sxx = sum((i - xm) ** 2 for i in range(n))
+    slope = sum((i - xm) * (b - ym) for i, b in enumerate(blocks)) / sxx
+    residual = sum((b - ym - slope * (i - xm)) ** 2 for i, b in enumerate(blocks))
+    scale = max(abs(ym), 1e-300)
+    if residual <= (1e-12 * scale) ** 2 * n:
+        t = math.inf if abs(slope) > 1e-12 * scale else 0.0
+    else:
+        t = slope / math.sqrt(residual / (n - 2) / sxx)
+    present = abs(t) >= MIN_T
+    verdict = "yes" if present else "none"
+    return Trend(present, slope / size, t, f"{verdict} (t = {t:.1f} over {n} block means)")
