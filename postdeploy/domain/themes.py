@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from postdeploy.domain.stopwords import HAN_STOP, STOPWORDS
 
@@ -21,26 +22,22 @@ _GAP = re.compile(r"\s*")
 PRIOR = 100.0  # pseudo-mentions the background spreads over the terms (see contrast)
 
 
-def _script(ch: str) -> str:
-    cp = ord(ch)
-    if 0x3040 <= cp <= 0x309F:
-        return "hiragana"
-    if 0x30A0 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF:
-        return "katakana"
-    if 0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FFFF:
-        return "han"
-    return "word"
+_HIRAGANA, _KATAKANA = "\u3040-\u309f", "\u30a0-\u30ff\u31f0-\u31ff"
+_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_CJK = re.compile(f"[{_HIRAGANA}{_KATAKANA}{_HAN}]")
+_STOP = "".join(sorted(HAN_STOP))
+_RUN = re.compile(
+    f"(?P<hiragana>[{_HIRAGANA}]+)|(?P<katakana>[{_KATAKANA}]+)|(?P<stop>[{_STOP}]+)"
+    f"|(?P<han>(?:(?![{_STOP}])[{_HAN}])+)|(?P<word>[^{_HIRAGANA}{_KATAKANA}{_HAN}]+)"
+)
 
 
 def _runs(word: str) -> list[tuple[str, str]]:
-    runs: list[tuple[str, str]] = []
-    for ch in word:
-        kind = "han-stop" if ch in HAN_STOP else _script(ch)
-        if runs and runs[-1][0] == kind:
-            runs[-1] = (kind, runs[-1][1] + ch)
-        else:
-            runs.append((kind, ch))
-    return runs
+    """A word cut where its script changes: (kind, text) with kind hiragana, katakana, stop
+    (a Han stop character), han or word (any other script)."""
+    if not _CJK.search(word):
+        return [("word", word)]
+    return [(str(m.lastgroup), m.group()) for m in _RUN.finditer(word)]
 
 
 def _cjk_terms(kind: str, run: str) -> list[str]:
@@ -54,7 +51,8 @@ def _cjk_terms(kind: str, run: str) -> list[str]:
     return []
 
 
-def terms(text: str) -> set[str]:
+@lru_cache(maxsize=65536)  # themes and contrast read the same comments
+def terms(text: str) -> frozenset[str]:
     """The distinct terms of one comment: content words, two-word phrases of neighbouring
     content words (no stopword or punctuation between), and CJK terms."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
@@ -65,7 +63,8 @@ def terms(text: str) -> set[str]:
         if not _GAP.fullmatch(text, end, match.start()):
             phrase = []  # punctuation between the words
         end = match.end()
-        for kind, run in _runs(_ELISION.sub("", match.group())):
+        word = match.group()
+        for kind, run in _runs(_ELISION.sub("", word) if "'" in word else word):
             if kind != "word":
                 found.update(_cjk_terms(kind, run))
                 phrase = []
@@ -76,7 +75,7 @@ def terms(text: str) -> set[str]:
                 if phrase and phrase[-1] != run:
                     found.add(f"{phrase[-1]} {run}")
                 phrase.append(run)
-    return found
+    return frozenset(found)
 
 
 @dataclass(frozen=True)

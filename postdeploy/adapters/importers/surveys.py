@@ -39,6 +39,22 @@ class Rejected(Exception):
     """A row that cannot be a response; the message is the reason."""
 
 
+def _read_score(spec: Score, name: str, text: str) -> int | str:
+    """The score an answer stands for, or why it stands for none."""
+    low, high = SCALES[name]
+    found = spec.values.get(text)
+    if found is None:
+        folded = {k.casefold(): v for k, v in spec.values.items()}
+        found = folded.get(text.casefold())
+    if found is None and _INTEGER.fullmatch(text):
+        found = int(float(text))
+    if found is None:
+        return f"{name} ({spec.column}): {text!r} is not a score {low} to {high}"
+    if not low <= found <= high:
+        return f"{name} ({spec.column}): {found} is not {low} to {high}"
+    return found
+
+
 class RowParser:
     """One export row (a CSV row or a JSON record) to a Response, or Rejected with the reason."""
 
@@ -52,6 +68,7 @@ class RowParser:
         self.get: Callable[[Any, str], str] = (
             (lambda raw, column: raw[index[column]]) if header is not None else cell
         )
+        self.scores: dict[str, dict[str, int | str]] = {n: {} for n in SCALES}
 
     def _text(self, raw: Any, name: str) -> str | None:
         spec: Column | None = getattr(self.fields, name)
@@ -70,17 +87,12 @@ class RowParser:
         text = self.get(raw, spec.column).strip()
         if not text:
             return None
-        low, high = SCALES[name]
-        found = spec.values.get(text)
-        if found is None:
-            folded = {k.casefold(): v for k, v in spec.values.items()}
-            found = folded.get(text.casefold())
-        if found is None and _INTEGER.fullmatch(text):
-            found = int(float(text))
-        if found is None:
-            raise Rejected(f"{name} ({spec.column}): {text!r} is not a score {low} to {high}")
-        if not low <= found <= high:
-            raise Rejected(f"{name} ({spec.column}): {found} is not {low} to {high}")
+        known = self.scores[name]
+        if text not in known:  # each distinct answer is read once
+            known[text] = _read_score(spec, name, text)
+        found = known[text]
+        if isinstance(found, str):
+            raise Rejected(found)
         return found
 
     def _submitted(self, raw: Any) -> datetime:
