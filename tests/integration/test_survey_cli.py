@@ -100,7 +100,9 @@ def test_multi_line_utf8_comments_survive_into_the_store_and_the_report(
 def test_the_report_prints_scores_with_intervals_and_a_period_without_answers_no_data(
     store_url: str, tmp_path: Path
 ) -> None:
-    run(tmp_path, store_url, "import", "surveys", str(TYPEFORM), "--mapping", str(TYPEFORM_MAP))
+    imported = run(tmp_path, store_url, "import", "surveys", str(TYPEFORM), "--mapping",
+                   str(TYPEFORM_MAP), "--quarantine", str(tmp_path / "rejected.csv"))  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
     done = run(tmp_path, store_url, "report", "surveys", "--period", "2026-10", "--json")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
