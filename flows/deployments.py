@@ -10,17 +10,25 @@ from prefect import Flow
 from prefect.schedules import Cron, Interval
 
 from flows.alerting import alerting
+from flows.capacity_planning import capacity_planning
 from flows.disaster_recovery import disaster_recovery
 from flows.health_check import health_check
 from flows.incident_response import incident_response
 from flows.knowledge_base import knowledge_base
+from flows.kpi_report import kpi_report
 from flows.log_review import log_review
-from flows.maintenance import daily_maintenance, quarterly_maintenance, weekly_maintenance
+from flows.maintenance import (
+    daily_maintenance,
+    monthly_maintenance,
+    quarterly_maintenance,
+    weekly_maintenance,
+)
 from flows.metrics import collect_metrics
 from flows.performance_review import performance_review
 from flows.post_deploy import post_deploy_check
 from flows.security_scan import security_scan
 from flows.sla_watch import sla_watch
+from flows.survey_processing import survey_processing
 from flows.update_review import update_review
 
 
@@ -49,14 +57,21 @@ CALENDAR: tuple[Spec, ...] = (
         flow=weekly_maintenance,
         entrypoint="flows/maintenance.py:weekly_maintenance",
         cron="0 5 * * 1",
-        description="Weekly: performance review, security scan, knowledge base refresh.",
+        description="Weekly: performance review, security scan, knowledge base, KPI report.",
+    ),
+    Spec(
+        name="monthly-maintenance",
+        flow=monthly_maintenance,
+        entrypoint="flows/maintenance.py:monthly_maintenance",
+        cron="0 3 1 * *",
+        description="Monthly: capacity planning, user survey processing, KPI report.",
     ),
     Spec(
         name="quarterly-maintenance",
         flow=quarterly_maintenance,
         entrypoint="flows/maintenance.py:quarterly_maintenance",
         cron="0 4 1 1,4,7,10 *",
-        description="Quarterly: major-update and documentation review, DR drill.",
+        description="Quarterly: major-update and documentation review, DR drill, KPI report.",
     ),
     Spec(
         name="health-check",
@@ -109,6 +124,24 @@ CALENDAR: tuple[Spec, ...] = (
         flow=update_review,
         entrypoint="flows/update_review.py:update_review",
         description="Quarterly: dependencies behind their latest major, end of life, docs review.",
+    ),
+    Spec(
+        name="kpi-report",
+        flow=kpi_report,
+        entrypoint="flows/kpi_report.py:kpi_report",
+        description="KPIs of a period (weekly, monthly, quarterly) with trends, after the gate.",
+    ),
+    Spec(
+        name="capacity-planning",
+        flow=capacity_planning,
+        entrypoint="flows/capacity_planning.py:capacity_planning",
+        description="Monthly: resource forecasts, days to each threshold, recommendations.",
+    ),
+    Spec(
+        name="survey-processing",
+        flow=survey_processing,
+        entrypoint="flows/survey_processing.py:survey_processing",
+        description="Monthly: import survey exports; NPS, CSAT, CES with intervals and themes.",
     ),
     Spec(
         name="sla-watch",

@@ -55,3 +55,27 @@ def test_a_failing_part_fails_the_calendar_run_after_the_others_ran(settings_env
     parts = state.result(raise_on_failure=False)
     assert parts["performance-review"]["state"] == "Failed"
     assert parts["security-scan"]["state"] == "completed"
+
+
+def test_monthly_maintenance_processes_surveys_and_writes_the_kpi_report(
+    settings_env: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from flows.kpi_report import last_complete
+    from flows.maintenance import monthly_maintenance
+    from tests.integration.test_kpi_store import CATALOG, generate, load
+
+    url = get_settings().database_url
+    upgrade(url)
+    load(url, generate())
+    catalog = settings_env / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(CATALOG.model_dump(mode="json", exclude_defaults=True)))
+    state = monthly_maintenance(catalog_path=str(catalog), return_state=True)
+    assert state.is_completed(), state.message
+    parts = state.result()
+    assert set(parts) == {"capacity-planning", "survey-processing", "kpi-report"}
+    month = last_complete("monthly", datetime.now(UTC), CATALOG.zone()).label
+    assert parts["kpi-report"]["result"]["period"] == month
+    assert (settings_env / "reports" / "monthly" / month / "index.html").exists()
+    assert (settings_env / "reports" / "surveys" / month / "index.html").exists()
