@@ -166,17 +166,38 @@ def _run_suite(
     try:
         asset = source.add_query_asset(name=spec.name, query=query)
         batch = asset.add_batch_definition_whole_table("period").get_batch()
-        outcome = batch.validate(
-            suite,
-            result_format={
-                "result_format": "SUMMARY",
-                "partial_unexpected_count": EXAMPLES,
-                "unexpected_index_column_names": list(spec.example_columns),
-            },
-        )
+        results = _validate(gx, batch, suite, spec)
     except Exception as exc:  # a suite that cannot run is a failed suite, not a crash
         return failed(_reason(exc))
-    return _summarise(spec, outcome.results, time.monotonic() - began)
+    return _summarise(spec, results, time.monotonic() - began)
+
+
+def _validate(gx: Any, batch: Any, suite: Any, spec: SuiteSpec) -> list[Any]:
+    """Counts first, examples only for what failed. Asking GX for examples of every
+    expectation costs a scan of the period per expectation even when nothing is wrong (its
+    LIMIT query finds no row to stop at): twice the work on a clean million rows."""
+    counted = batch.validate(
+        suite, result_format={"result_format": "BASIC", "partial_unexpected_count": 0}
+    )
+    kept: list[Any] = []
+    failing: list[Any] = []
+    for result in counted.results:
+        broke = not result.success and not _raised(result.exception_info)
+        (failing if broke else kept).append(result)
+    if not failing:
+        return kept
+    again = gx.ExpectationSuite(
+        name=f"{spec.name}-failed", expectations=[r.expectation_config for r in failing]
+    )
+    detailed = batch.validate(
+        again,
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": EXAMPLES,
+            "unexpected_index_column_names": list(spec.example_columns),
+        },
+    )
+    return kept + list(detailed.results)
 
 
 def _load_suite(gx: Any, path: Path) -> Any:
