@@ -17,6 +17,13 @@ from typing import Any
 import yaml
 
 from postdeploy.catalog import Catalog, load_catalog
+from postdeploy.demo_activity import (
+    demo_disk,
+    demo_incidents,
+    demo_open_tickets,
+    demo_surveys,
+    store_incidents,
+)
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.domain.kb import demo_resolved_tickets
 from postdeploy.sample_service import make_server
@@ -26,6 +33,7 @@ from postdeploy.store.deployments import record_deployment
 from postdeploy.store.metrics import Sample, record_samples
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
+from postdeploy.store.surveys import upsert_responses
 from postdeploy.store.tickets import upsert_tickets
 from postdeploy.store.uptime import DEMO_PREFIX
 
@@ -38,6 +46,7 @@ DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
     **{part: [] for part in ("log-review", "performance-review", "security-scan")},
     "knowledge-base": [],
     **{part: [] for part in ("update-review", "dr-drill")},
+    "capacity-planning": [],  # inside monthly-maintenance
     "incident-response": [
         {
             "service": "sample",
@@ -55,6 +64,32 @@ DEMO_RUNS: dict[str, list[dict[str, Any]]] = {
         {"service": "legacy-billing", "version": "0.9.0", "canary_window_s": 2},
     ],
 }
+
+
+def report_runs(cat: Catalog, demo_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The analysts' reports the calendar would not write yet from 30 days of history: the
+    KPIs of this month and quarter so far (the calendar reports the last complete ones), and
+    the bundled survey export imported (its answers are of October 2026)."""
+    from postdeploy.domain.periods import period_of
+
+    now, tz = datetime.now(UTC), cat.zone()
+    root = Path(__file__).parents[1]
+    export = {
+        "file": str(root / "data" / "surveys" / "typeform-2026-10.csv"),
+        "mapping": str(root / "data" / "mappings" / "typeform-survey.yaml"),
+        "source": "demo-typeform",
+        "quarantine": str(demo_dir / "typeform-2026-10.rejected.csv"),
+    }
+    return {
+        "kpi-report": [
+            {"kind": "monthly", "period": period_of("month", now, tz).label},
+            {"kind": "quarterly", "period": period_of("quarter", now, tz).label},
+        ],
+        "survey-processing": [
+            {"period": period_of("month", now, tz).label},
+            {"period": "2026-10", "exports": [export]},
+        ],
+    }
 
 
 def demo_history(
@@ -133,8 +168,13 @@ def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
                 commit=f"demo{version}", committed_at=at - timedelta(hours=5), deployed_at=at,
             )  # fmt: skip
         count += record_samples(conn, samples=demo_metrics(cat, days=days, now=time.time()))
-        tickets = demo_resolved_tickets(datetime.fromtimestamp(now, UTC), count=50, source="demo")
-        count += upsert_tickets(conn, tickets).inserted
+        moment = datetime.fromtimestamp(now, UTC)
+        tickets = demo_resolved_tickets(moment, count=50, source="demo")
+        count += upsert_tickets(conn, tickets + demo_open_tickets(moment)).inserted
+        store_incidents(conn, demo_incidents(moment))
+        count += upsert_responses(conn, demo_surveys(moment)).inserted
+        disk = demo_disk([s.name for s in cat.services if s.metrics], days=days, now=now, step=STEP)
+        count += record_samples(conn, samples=disk)
         ids = sync_services(conn, services=cat.services)
         for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):
             record_sweep(
@@ -226,9 +266,10 @@ def run_demo() -> int:
         else:
             print("prefect    starting a temporary server")
             server = prefect_test_harness(server_startup_timeout=120)
+        runs = DEMO_RUNS | report_runs(cat, demo_dir)
         with server:
             for spec in CALENDAR:
-                for params in DEMO_RUNS.get(spec.name, [{}]):
+                for params in runs.get(spec.name, [{}]):
                     t0 = time.monotonic()
                     state: Any = spec.flow(
                         catalog_path=str(catalog_path), **params, return_state=True
