@@ -7,7 +7,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,15 +21,16 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Target:
     kind: str  # webhook | slack | log | email
-    url: str | None = None
-    token: str | None = None
+    # secrets stay out of repr: a Target is a task parameter, and reprs end up in logs
+    url: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
     smtp_port: int | None = None  # default by security: 587, 465 or 25
     smtp_security: str = "starttls"  # starttls | ssl | none
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 class DeliveryError(RuntimeError):

@@ -19,7 +19,7 @@ class PrometheusError(RuntimeError):
 @dataclass(frozen=True)
 class PrometheusApi:
     url: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 10.0

@@ -8,7 +8,6 @@ import hashlib
 import json
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -80,7 +79,9 @@ class Bucket:
 
 class TokenBuckets:
     """One token bucket per key: `burst` requests at once, refilled at `per_minute`. At most
-    `max_keys` buckets are kept; full ones go first, then the least recently used."""
+    `max_keys` buckets are kept: a full bucket is forgotten when room is needed (it would come
+    back full anyway); while every kept bucket is in use, a new key waits for room instead of
+    pushing out a spent bucket, which would hand that key a fresh budget."""
 
     def __init__(
         self,
@@ -94,7 +95,8 @@ class TokenBuckets:
         self.burst = float(burst)
         self.max_keys = max_keys
         self.clock = clock
-        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+        self._buckets: dict[str, Bucket] = {}
+        self._no_room_until = 0.0
 
     def take(self, key: str) -> float:
         """0 when the request may go ahead, else the seconds until it may."""
@@ -103,10 +105,11 @@ class TokenBuckets:
         now = self.clock()
         bucket = self._buckets.get(key)
         if bucket is None:
-            self._make_room(now)
+            wait = self._make_room(now)
+            if wait > 0:
+                return wait
             bucket = self._buckets[key] = Bucket(self.burst, now)
         else:
-            self._buckets.move_to_end(key)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
             bucket.at = now
         if bucket.tokens >= 1.0:
@@ -114,15 +117,20 @@ class TokenBuckets:
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
 
-    def _make_room(self, now: float) -> None:
+    def _make_room(self, now: float) -> float:
         if len(self._buckets) < self.max_keys:
-            return
-        for key in [
-            k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst
-        ]:
+            return 0.0
+        if now < self._no_room_until:  # no scan per request while a flood lasts
+            return self._no_room_until - now
+        missing = {
+            k: self.burst - b.tokens - (now - b.at) * self.rate for k, b in self._buckets.items()
+        }
+        for key in [k for k, m in missing.items() if m <= 0]:
             del self._buckets[key]
-        while len(self._buckets) >= self.max_keys:
-            self._buckets.popitem(last=False)
+        if len(self._buckets) < self.max_keys:
+            return 0.0
+        self._no_room_until = now + min(missing.values()) / self.rate  # a bucket is full again
+        return self._no_room_until - now
 
 
 class RateLimit:
