@@ -85,7 +85,10 @@ def run_gate(
                 SuiteResult(s.name, s.blocking, False, s.feeds, 0, error=reason) for s in specs
             ]
         else:
-            results = [_run_suite(gx, source, spec, folder, params) for spec in specs]
+            try:
+                results = [_run_suite(gx, source, spec, folder, params) for spec in specs]
+            finally:
+                _close(source)
     return GateReport(start, end, results, label=label, notes=notes)
 
 
@@ -125,6 +128,17 @@ def _source(gx: Any, url: URL) -> Any:
     return context.data_sources.add_sql(
         name="store", connection_string=url.render_as_string(hide_password=False)
     )
+
+
+def _close(source: Any) -> None:
+    """Close GX's connections now, not when the garbage collector finds them: a served flow
+    runs the gate again and again, and PostgreSQL counts every idle connection."""
+    engine = source.get_execution_engine()
+    connection = getattr(engine, "_connection", None)  # kept open on SQLite for temp tables
+    if connection is not None:
+        connection.close()
+    engine.close()
+    source.get_engine().dispose()
 
 
 def _parameters(start: datetime, end: datetime, dialect: Any) -> dict[str, str]:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from typer.testing import CliRunner
 
 from postdeploy.adapters.quality import SUITES_DIR, run_gate
 from postdeploy.cli import app
 from postdeploy.domain.quality import GateReport, SuiteResult
+from postdeploy.store.migrate import upgrade
 from postdeploy.store.schema import (
     check_result,
     deployment,
@@ -293,8 +294,6 @@ def cli(*args: str) -> Any:
 
 def test_the_cli_exits_1_naming_blocked_kpis_and_0_when_clean(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    from postdeploy.store.migrate import upgrade
-
     upgrade(url)
     seed_clean(url)
     clean = cli("--period", "2026-10", "--url", url)
@@ -325,3 +324,13 @@ def test_the_cli_refuses_a_bad_period_or_gate_file_with_exit_2(tmp_path: Path) -
 def test_the_cli_starts_without_importing_great_expectations() -> None:
     code = "import sys, postdeploy.cli; sys.exit('great_expectations' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_the_gate_leaves_no_connection_open_on_postgresql(pg_database: str) -> None:
+    upgrade(pg_database)
+    name = pg_database.rsplit("/", 1)[1]
+    for _ in range(2):
+        run_gate(pg_database, START, END)
+    with store_transaction(pg_database) as conn:
+        count = text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
+        assert conn.execute(count, {"name": name}).scalar_one() == 1  # this one
