@@ -35,7 +35,7 @@ from postdeploy.store.session import store_transaction
 KILLS = 4  # per command: half at a random moment, half as soon as a temporary file shows
 DAY = 86400
 CHECKS = [(f"svc-{i:03d}", name) for i in range(60) for name in ("health", "version")]
-SERIES_ROWS = 5_000
+SERIES_ROWS = 2_000
 
 
 @dataclass(frozen=True)
