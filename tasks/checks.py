@@ -22,12 +22,13 @@ async def probe_batch(
 def probe_all(
     specs: Sequence[ProbeSpec], *, batch_size: int, concurrency: int
 ) -> list[CheckOutcome]:
-    """Probe every spec in batches, one task per batch, the batches at once; in spec order."""
+    """Probe every spec in batches, one task per batch, the batches at once; in spec order.
+    `concurrency` bounds the probes in flight across all batches, not per batch: 5,000 checks
+    in 5 batches must not open 5,000 sockets at once."""
     batches = [specs[i : i + batch_size] for i in range(0, len(specs), batch_size)]
+    share = max(1, concurrency // max(1, len(batches)))
     futures = [
-        probe_batch.submit(
-            batch, concurrency, label=f"{len(batch)} checks ({n + 1}/{len(batches)})"
-        )
+        probe_batch.submit(batch, share, label=f"{len(batch)} checks ({n + 1}/{len(batches)})")
         for n, batch in enumerate(batches)
     ]
     return [o for f in futures for o in cast(list[CheckOutcome], f.result())]
