@@ -16,16 +16,16 @@ def quality(
     as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
     suites: Annotated[
         Path | None,
-        typer.Option(help="Folder of gate.yaml and the suites [default: data/expectations]."),
+        typer.Option(help="Folder of gate.yaml and the suites (default: data/expectations)."),
     ] = None,
     catalog: Annotated[
         Path | None,
         typer.Option(
-            "--catalog", "-c", help="Catalog, for its time zone [default: POSTDEPLOY_CATALOG]."
+            "--catalog", "-c", help="Catalog, for its time zone (default: POSTDEPLOY_CATALOG)."
         ),
     ] = None,
     url: Annotated[
-        str | None, typer.Option("--url", help="Store URL [default: POSTDEPLOY_DATABASE_URL].")
+        str | None, typer.Option("--url", help="Store URL (default: POSTDEPLOY_DATABASE_URL).")
     ] = None,
 ) -> None:
     """Validate the period's check results, tickets, surveys, incidents, deployments and metrics
