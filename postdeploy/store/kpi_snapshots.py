@@ -17,9 +17,7 @@ from postdeploy.store.upsert import upsert
 Key = tuple[str, str, str]  # period label, scope, metric
 
 
-def save_snapshot(
-    conn: Connection, label: str, values: Iterable[tuple[str, str, KpiValue]]
-) -> int:
+def save_snapshot(conn: Connection, label: str, values: Iterable[tuple[str, str, KpiValue]]) -> int:
     """Store (scope, metric, value) for the period `label`; its other rows are removed."""
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = [
