@@ -1,8 +1,9 @@
 """Fault injection: report commands SIGKILLed again and again at random moments (and right as a
 temporary file appears) while a watcher lists the report folder without pause. No reader ever
-sees a partial file: every visible file is complete (HTML ends with </html>, CSV has all its
-rows, JSON parses). Writers leave only hidden temporary files (.NAME.HOST-PID.RANDOM.tmp), which
-readers ignore; the next complete run removes the ones of the killed writers.
+sees a partial file: every visible file is complete (HTML ends with </html>, CSV rows are all
+as wide as the header, JSON parses, and each has as many lines as the finished file). Writers
+leave only hidden temporary files (.NAME.HOST-PID.RANDOM.tmp), which readers ignore; the next
+complete run removes the ones of the killed writers.
 
 Another report command joins with one line in REPORT_COMMANDS (see ReportCommand)."""
 
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,38 +37,35 @@ from postdeploy.store.session import store_transaction
 KILLS = 4  # per command: half at a random moment, half as soon as a temporary file shows
 DAY = 86400
 CHECKS = [(f"svc-{i:03d}", name) for i in range(60) for name in ("health", "version")]
-SERIES_ROWS = 2_000
+PERIOD = datetime.now(UTC).strftime("%Y-%m")  # the month of the newest results
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """What the report commands read: a store with 30 days of results, a metric series."""
+    """What the report commands read: a store with 30 days of check results, its catalog."""
 
     url: str
-    series: Path
+    catalog: Path
 
 
 @dataclass(frozen=True)
 class ReportCommand:
     """A report command: its argv after `postdeploy`, given the inputs and the output folder,
-    the files it writes there (relative paths) and, optionally, more checks of a complete file
-    (raise AssertionError naming what is wrong) on top of the checks by suffix."""
+    the files it writes there (relative paths), optionally more checks of a complete file
+    (raise AssertionError naming what is wrong) on top of the checks by suffix, and more
+    environment (POSTDEPLOY_* settings) for the process."""
 
     name: str
     argv: Callable[[Inputs, Path], list[str]]
     files: tuple[str, ...]
     extra: Callable[[Path, str], None] = field(default=lambda path, text: None)
+    env: Callable[[Inputs, Path], dict[str, str]] = field(default=lambda inputs, out: {})
 
 
 def uptime_md_lists_every_check(path: Path, text: str) -> None:
     if path.suffix == ".md":
         rows = [line for line in text.splitlines() if line.startswith("| svc-")]
         assert len(rows) == len(CHECKS), f"{len(rows)} of {len(CHECKS)} check rows"
-
-
-def scores_have_every_row(path: Path, text: str) -> None:
-    rows = list(csv.reader(io.StringIO(text)))
-    assert len(rows) == 1 + SERIES_ROWS, f"{len(rows) - 1} of {SERIES_ROWS} rows"
 
 
 REPORT_COMMANDS = [
@@ -77,22 +76,37 @@ REPORT_COMMANDS = [
         uptime_md_lists_every_check,
     ),
     ReportCommand(
-        "anomalies",
-        lambda i, out: ["anomalies", str(i.series), "--output", str(out / "scores.csv")],
-        ("scores.csv",),
-        scores_have_every_row,
+        "kpi",
+        lambda i, out: [
+            "kpi",
+            "--period",
+            PERIOD,
+            "--report",
+            "--no-gate",
+            "--url",
+            i.url,
+            "--catalog",
+            str(i.catalog),
+        ],  # fmt: skip
+        tuple(f"monthly/{PERIOD}/{name}" for name in ("index.html", "summary.md", "kpis.csv")),
+        env=lambda i, out: {"POSTDEPLOY_REPORTS_DIR": str(out)},
     ),
 ]
 
 
-def complete(path: Path, command: ReportCommand) -> str | None:
-    """Why the visible file at `path` is not a complete report file, or None."""
+def complete(
+    path: Path, command: ReportCommand, lines: dict[str, set[int]] | None = None
+) -> str | None:
+    """Why the visible file at `path` is not a complete report file, or None; `lines` collects
+    the line counts seen per file name (each must be the finished file's)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None  # replaced between listing and reading: a rename, fine
     except UnicodeDecodeError as exc:
         return f"{path.name}: not UTF-8 ({exc})"
+    if lines is not None:
+        lines.setdefault(str(path), set()).add(text.count("\n"))
     try:
         assert text.endswith("\n") or path.suffix == ".html", "no final newline"
         if path.suffix == ".html":
@@ -116,6 +130,7 @@ class Watcher:
         self.problems: list[str] = []
         self.reads = 0
         self.seen: set[str] = set()
+        self.lines: dict[str, set[int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -127,7 +142,7 @@ class Watcher:
                     if name.startswith("."):
                         continue  # hidden: a writer's temporary file, not a report
                     path = Path(root, name)
-                    problem = complete(path, self.command)
+                    problem = complete(path, self.command, self.lines)
                     self.reads += 1
                     self.seen.add(str(path.relative_to(self.folder)))
                     if problem and problem not in self.problems:
@@ -164,24 +179,33 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
                     for s, c in CHECKS
                 ]
                 record_results(conn, sweep_id=f"seed-{day}-{hour}", outcomes=outcomes, ids=ids)
-    series = folder / "series.csv"
-    lines = ["timestamp,value"] + [
-        f"{1_700_000_000 + 60 * i},{50 + 10 * rng.random():.3f}" for i in range(SERIES_ROWS)
-    ]
-    series.write_text("\n".join(lines) + "\n")
-    return Inputs(url, series)
+    catalog = folder / "catalog.yaml"
+    services = sorted({s for s, _ in CHECKS})
+    catalog.write_text(
+        "services:\n"
+        + "".join(
+            f"  - name: {s}\n    url: http://127.0.0.1:9\n    checks:\n"
+            "      - {name: health, url: /healthz}\n      - {name: version, url: /version}\n"
+            for s in services
+        )
+    )
+    return Inputs(url, catalog)
 
 
-def postdeploy(argv: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+def postdeploy(command: ReportCommand, inputs: Inputs, out: Path) -> subprocess.Popen[bytes]:
     cli = str(Path(sys.executable).parent / "postdeploy")
     return subprocess.Popen(
-        [cli, *argv], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [cli, *command.argv(inputs, out)],
+        cwd=out.parent,
+        env={**os.environ, **command.env(inputs, out)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
-def run_to_completion(argv: list[str], cwd: Path) -> float:
+def run_to_completion(command: ReportCommand, inputs: Inputs, out: Path) -> float:
     started = time.monotonic()
-    proc = postdeploy(argv, cwd)
+    proc = postdeploy(command, inputs, out)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     return time.monotonic() - started
@@ -208,7 +232,7 @@ def kill(proc: subprocess.Popen[bytes], when: float, folder: Path) -> bool:
 def test_a_report_killed_at_any_moment_never_shows_a_partial_file(
     command: ReportCommand, inputs: Inputs, tmp_path: Path
 ) -> None:
-    seed = random.randrange(1 << 32)
+    seed = int(os.environ.get("FAULT_SEED") or random.randrange(1 << 32))
     rng = random.Random(seed)
     out = tmp_path / "reports"
     out.mkdir()
@@ -219,10 +243,10 @@ def test_a_report_killed_at_any_moment_never_shows_a_partial_file(
             # a random moment of a run, the end of which writes the files
             at = time.monotonic() + rng.uniform(0.3, 1.1) * duration if n % 2 else float("inf")
             started = time.monotonic()
-            mid_writes += kill(postdeploy(command.argv(inputs, out), tmp_path), at, out)
+            mid_writes += kill(postdeploy(command, inputs, out), at, out)
             duration = max(duration, time.monotonic() - started)
         left_by_kills = hidden_temporaries(out)
-        run_to_completion(command.argv(inputs, out), tmp_path)
+        run_to_completion(command, inputs, out)
         time.sleep(0.05)  # one more pass over the finished files
 
     context = f"seed {seed}, {mid_writes} of {KILLS} kills mid-write, {watcher.reads} reads"
@@ -231,6 +255,8 @@ def test_a_report_killed_at_any_moment_never_shows_a_partial_file(
     assert watcher.reads > 0 and set(command.files) <= watcher.seen, context
     for name in command.files:
         assert complete(out / name, command) is None, (name, context)
+        finished = (out / name).read_text().count("\n")  # the same inputs, the same lines
+        assert watcher.lines[str(out / name)] == {finished}, (name, watcher.lines, context)
     assert hidden_temporaries(out) == [], (left_by_kills, context)  # cleaned by the rerun
 
 
