@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -9,12 +10,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 
-from tests.conftest import free_port
+from tests.conftest import Recorder, free_port
 
 ROOT = Path(__file__).parents[2]
 CLI = str(Path(sys.executable).parent / "postdeploy")
@@ -107,18 +110,97 @@ def test_up_serves_scheduled_health_checks_and_stops_cleanly_on_ctrl_c(tmp_path:
     assert not any(listening(p) for p in ports.values()), "a child process outlived `up`"
 
 
+# Known secret values given to the demo; none may appear in anything it writes or prints.
+SECRETS = {
+    "hooks token": "tok-SECRET-hooks-51be",
+    "notifier URL path": "path-SECRET-notify-9d02",
+    "notifier token": "tok-SECRET-notify-c4e1",
+    "Prometheus token": "tok-SECRET-prom-0b77",
+    "Prometheus password": "pw-SECRET-prom-e5d8",
+}
+
+
+def leaks(where: str, data: bytes) -> list[str]:
+    return [f"{what} in {where}" for what, secret in SECRETS.items() if secret.encode() in data]
+
+
+def files_under(*folders: Path) -> Iterator[tuple[str, bytes]]:
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            yield str(path), path.read_bytes()
+
+
+async def prefect_records() -> dict[str, list[Any]]:
+    """What the demo left on the Prefect server, as its API returns it, every page."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+
+        async def every(read: Any) -> list[Any]:
+            out: list[Any] = []
+            while page := await read(limit=200, offset=len(out)):
+                out += page
+            return out
+
+        return {
+            "flow runs": await every(client.read_flow_runs),
+            "task runs": await every(client.read_task_runs),
+            "logs": await every(client.read_logs),
+            "artifacts": await every(client.read_artifacts),
+            "variables": await client.read_variables(),
+        }
+
+
+def demo_catalog_with_secrets(tmp: Path, notifier: str, prometheus: str) -> Path:
+    catalog = yaml.safe_load((ROOT / "data" / "postdeploy.yaml").read_text())
+    catalog["routes"] = [{"name": "ops", "kind": "webhook", "block": notifier}]
+    catalog["prometheus"] = {"block": prometheus}
+    (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+    return tmp / "catalog.yaml"
+
+
 def test_demo_seeds_history_runs_every_flow_and_writes_a_self_contained_report(
-    tmp_path: Path,
+    tmp_path: Path, recorder: Recorder, prometheus: str
 ) -> None:
-    env = clean_env(tmp_path, POSTDEPLOY_CATALOG=str(ROOT / "data" / "postdeploy.yaml"))
-    env.pop("POSTDEPLOY_DATABASE_URL")  # the demo uses a store of its own by default
-    started = time.monotonic()
-    done = subprocess.run(
-        [CLI, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
-    )
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    from blocks import Notifier, PrometheusConnection
+
+    with prefect_test_harness(server_startup_timeout=120):
+        # secrets live in blocks on the Prefect server the demo runs on, as in production
+        Notifier(
+            kind="webhook",
+            url=f"{recorder.url}/{SECRETS['notifier URL path']}",
+            token=SECRETS["notifier token"],
+        ).save("demo-ops")
+        PrometheusConnection(
+            url=prometheus,
+            token=SECRETS["Prometheus token"],
+            username="demo",
+            password=SECRETS["Prometheus password"],
+        ).save("demo-prometheus")
+        env = clean_env(
+            tmp_path,
+            POSTDEPLOY_CATALOG=str(
+                demo_catalog_with_secrets(tmp_path, "demo-ops", "demo-prometheus")
+            ),
+            POSTDEPLOY_HOOKS_TOKEN=SECRETS["hooks token"],
+            PREFECT_API_URL=PREFECT_API_URL.value(),
+            PREFECT_HOME=str(tmp_path / "prefect-home"),  # any local result storage lands here
+        )
+        env.pop("POSTDEPLOY_DATABASE_URL")  # the demo uses a store of its own by default
+        started = time.monotonic()
+        done = subprocess.run(
+            [CLI, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        )
+        took = time.monotonic() - started
+        records = asyncio.run(prefect_records())
+        server_db = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1])
+        server_files = list(files_under(server_db.parent))  # every table, events included
     assert done.returncode == 0, done.stdout + done.stderr
-    assert time.monotonic() - started < 180
     assert re.search(r"^health-check\s+Completed", done.stdout, re.M), done.stdout
+    assert re.search(r"^collect-metrics\s+Completed.*'source': 'prometheus'", done.stdout, re.M)
     assert "Traceback" not in done.stdout + done.stderr
 
     html = (tmp_path / "reports" / "uptime" / "index.html").read_text()
@@ -127,3 +209,24 @@ def test_demo_seeds_history_runs_every_flow_and_writes_a_self_contained_report(
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
     assert "<script" not in html.lower() and "<link" not in html.lower()
     assert (tmp_path / "reports" / "uptime" / "uptime.md").read_text().startswith("# Uptime")
+
+    # the secrets were really in use: the notifier was called at its secret URL with its token
+    assert any(SECRETS["notifier URL path"] in str(r["path"]) for r in recorder.requests)
+    sent = [{k.lower(): v for k, v in dict(r["headers"]).items()} for r in recorder.requests]
+    assert {"authorization": f"Bearer {SECRETS['notifier token']}"}.items() <= sent[0].items()
+    assert records["flow runs"] and records["logs"] and records["artifacts"]
+
+    found = leaks("demo stdout", done.stdout.encode()) + leaks("demo stderr", done.stderr.encode())
+    for name, data in files_under(
+        tmp_path / "reports", tmp_path / "var", tmp_path / "prefect-home"
+    ):
+        found += leaks(name, data)
+    for kind, items in records.items():
+        for item in items:
+            found += leaks(
+                f"Prefect {kind}: {getattr(item, 'name', '')}", item.model_dump_json().encode()
+            )
+    for name, data in server_files:
+        found += leaks(f"Prefect server database {name}", data)
+    assert not found, found
+    assert took < 180
