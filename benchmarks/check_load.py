@@ -107,6 +107,7 @@ def seed_history(store: str, catalog: str, hours: float) -> int:
     from sqlalchemy import insert
 
     from postdeploy.catalog import load_catalog
+    from postdeploy.store.rollup import rebuild_daily
     from postdeploy.store.services import sync_services
 
     cat = load_catalog(catalog)
@@ -123,6 +124,7 @@ def seed_history(store: str, catalog: str, hours: float) -> int:
                   "ok": True, "status": 200, "latency_ms": 200.0 + (m % 7), "detail": "HTTP 200"}
                  for sid, name in pairs],
             )  # fmt: skip
+        rebuild_daily(conn)  # as record_sweep would have kept check_daily for these sweeps
     return minutes * len(pairs)
 
 

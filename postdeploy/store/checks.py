@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from postdeploy.domain.checks import CheckOutcome, CheckState, Transition, advance
+from postdeploy.store.rollup import add_daily, daily_rows
 from postdeploy.store.schema import alert, check_result, check_state, service
 from postdeploy.store.upsert import upsert
 
@@ -15,7 +18,8 @@ from postdeploy.store.upsert import upsert
 def record_results(
     conn: Connection, *, sweep_id: str, outcomes: Sequence[CheckOutcome], ids: dict[str, int]
 ) -> None:
-    """Store a sweep's outcomes; storing the same sweep again changes nothing."""
+    """Store a sweep's outcomes and add them to the check_daily rollup; storing the same
+    sweep again changes neither."""
     rows = [
         {
             "service_id": ids[o.service],
@@ -30,7 +34,26 @@ def record_results(
         }
         for o in outcomes
     ]
-    upsert(conn, check_result, rows, keys=["sweep_id", "service_id", "check_name"])
+    if not rows:
+        return
+    stmt: Any = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(
+        check_result
+    )
+    inserted = conn.execute(
+        stmt.on_conflict_do_nothing(
+            index_elements=["sweep_id", "service_id", "check_name"]
+        ).returning(
+            check_result.c.service_id,
+            check_result.c.check_name,
+            check_result.c.sweep_id,
+            check_result.c.ts,
+            check_result.c.ok,
+            check_result.c.latency_ms,
+        ),
+        rows,
+    )
+    # only the rows this call inserted reach the rollup: a re-recorded sweep adds nothing
+    add_daily(conn, daily_rows(dict(r._mapping) for r in inserted))
 
 
 def load_states(conn: Connection) -> dict[tuple[str, str], tuple[CheckState, str | None]]:

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from postdeploy.domain.uptime import LATENCY_BUCKETS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -89,6 +91,28 @@ check_result = Table(
     Index("ix_check_result_service_ts", "service_id", "check_name", "ts"),
     # covers the period aggregates (availability, SLO counts): they read the index alone
     Index("ix_check_result_ts", "ts", "service_id", "ok", "latency_ms"),
+)
+
+# One row per service, check and UTC day (floor(ts / 86400)), kept by record_sweep in the
+# same transaction as the results: the uptime report and status page read it instead of
+# every check_result in their window. lat_NN count ok results per latency bucket
+# (postdeploy.domain.uptime.LATENCY_BOUNDS); demo counts results of demo sweeps.
+LATENCY_COLUMNS = tuple(f"lat_{i:02d}" for i in range(LATENCY_BUCKETS))
+
+check_daily = Table(
+    "check_daily",
+    metadata,
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+    Column("check_name", String(100), primary_key=True),
+    Column("day", Integer, primary_key=True, comment="UTC days since the epoch"),
+    Column("ok", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("demo", Integer, nullable=False),
+    Column("latency_n", Integer, nullable=False, comment="ok results with a latency"),
+    Column("latency_sum", Float, nullable=False),
+    Column("latency_min", Float),
+    Column("latency_max", Float),
+    *(Column(name, Integer, nullable=False) for name in LATENCY_COLUMNS),
 )
 
 check_state = Table(

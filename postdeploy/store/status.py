@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Integer, case, cast, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from postdeploy.catalog import Service
 from postdeploy.domain.slo import WORKBOOK_RULES, burn_alerts, rule_windows
@@ -21,7 +21,14 @@ from postdeploy.domain.status import (
     component_state,
 )
 from postdeploy.domain.uptime import DAY
-from postdeploy.store.schema import check_result, check_state, incident, incident_event, service
+from postdeploy.store.schema import (
+    check_daily,
+    check_result,
+    check_state,
+    incident,
+    incident_event,
+    service,
+)
 from postdeploy.store.slo import ServiceCounts, objectives, slo_counts
 
 
@@ -64,19 +71,20 @@ def check_states(conn: Connection, *, now: datetime) -> dict[str, list[CheckNow]
 def daily_uptime(
     conn: Connection, *, first_day: int, now: datetime
 ) -> dict[str, list[tuple[int, int, int]]]:
-    """(day, ok, total) per service over every check, UTC days from `first_day` to now."""
-    day = cast(func.floor(check_result.c.ts / DAY), Integer).label("day")
+    """(day, ok, total) per service over every check, UTC days from `first_day` to now;
+    read from the check_daily rollup (checks x days rows, not every stored result)."""
+    d = check_daily.c
     rows = conn.execute(
         select(
             service.c.name,
-            day,
-            func.sum(case((check_result.c.ok, 1), else_=0)).label("ok"),
-            func.count().label("total"),
+            d.day,
+            func.sum(d.ok).label("ok"),
+            func.sum(d.total).label("total"),
         )
-        .join(service, service.c.id == check_result.c.service_id)
-        .where(check_result.c.ts >= first_day * DAY, check_result.c.ts <= now.timestamp())
-        .group_by(service.c.name, day)
-        .order_by(service.c.name, day)
+        .join(service, service.c.id == d.service_id)
+        .where(d.day.between(first_day, int(now.timestamp() // DAY)))
+        .group_by(service.c.name, d.day)
+        .order_by(service.c.name, d.day)
     )
     found: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for r in rows:

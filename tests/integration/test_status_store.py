@@ -15,6 +15,7 @@ from postdeploy.domain.uptime import DAY
 from postdeploy.reporting.status import maintenance_windows
 from postdeploy.store.checks import record_sweep
 from postdeploy.store.migrate import upgrade
+from postdeploy.store.rollup import rebuild_daily
 from postdeploy.store.schema import check_result, incident, incident_event
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
@@ -153,6 +154,7 @@ def seed(url: str) -> None:
     with store_transaction(url) as conn:
         ids = sync_services(conn, services=CATALOG.services)
         conn.execute(insert(check_result), _history(ids))
+        rebuild_daily(conn)  # bulk-loaded history bypasses record_sweep and its rollup
         for minute in range(59, -1, -1):
             at = NOW.timestamp() - minute * 60
             outcomes = [
