@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, exists, func, select
 
 from postdeploy.domain.uptime import DAY, UptimeRow, histogram_percentile
 from postdeploy.store.rollup import DEMO_PREFIX
@@ -29,37 +29,43 @@ def uptime_rows(conn: Connection, *, since: float, until: float) -> list[UptimeR
     at most 1 ms above; over 32,768 ms the slowest latency seen."""
     first, last = _days(since, until)
     d = check_daily.c
-    daily = conn.execute(
-        select(service.c.name, check_daily)
-        .join(service, service.c.id == d.service_id)
-        .where(d.day.between(first, last))
-        .order_by(service.c.name, d.check_name, d.day)
-    )
+    window = d.day.between(first, last)
     days: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
-    n: dict[tuple[str, str], int] = defaultdict(int)
-    total_ms: dict[tuple[str, str], float] = defaultdict(float)
-    lows: dict[tuple[str, str], float] = {}
-    highs: dict[tuple[str, str], float] = {}
-    buckets: dict[tuple[str, str], list[int]] = {}
-    for r in daily:
-        key = (r.name, r.check_name)
-        days[key].append((int(r.day), int(r.ok), int(r.total)))
-        if not r.latency_n:
-            continue
-        n[key] += int(r.latency_n)
-        total_ms[key] += float(r.latency_sum)
-        lows[key] = min(lows.get(key, r.latency_min), r.latency_min)
-        highs[key] = max(highs.get(key, r.latency_max), r.latency_max)
-        counts = buckets.setdefault(key, [0] * len(LATENCY_COLUMNS))
-        for i, name in enumerate(LATENCY_COLUMNS):
-            counts[i] += int(getattr(r, name))
+    for name, check, day, ok, total in conn.execute(
+        select(service.c.name, d.check_name, d.day, d.ok, d.total)
+        .join(service, service.c.id == d.service_id)
+        .where(window)
+        .order_by(service.c.name, d.check_name, d.day)
+    ).tuples():
+        days[(name, check)].append((day, ok, total))
+    # latency: the window's days merged in SQL, one row per check
+    latency: dict[tuple[str, str], tuple[int, float, float | None]] = {}
+    for r in conn.execute(
+        select(
+            service.c.name,
+            d.check_name,
+            func.sum(d.latency_n),
+            func.sum(d.latency_sum),
+            func.min(d.latency_min),
+            func.max(d.latency_max),
+            *(func.sum(d[name]) for name in LATENCY_COLUMNS),
+        )
+        .join(service, service.c.id == d.service_id)
+        .where(window, d.latency_n > 0)
+        .group_by(service.c.name, d.check_name)
+    ):
+        values = tuple(r)
+        counts = [int(c) for c in values[6:]]
+        lowest, highest = float(values[4]), float(values[5])
+        p95 = histogram_percentile(counts, 95, lowest=lowest, highest=highest)
+        latency[(values[0], values[1])] = (int(values[2]), float(values[3]), p95)
 
     # the newest result per check: one index seek each (ix_check_result_service_ts)
     rc = check_result.c
     one = check_result.alias("one")
     keys = (
         select(d.service_id, d.check_name)
-        .where(d.day.between(first, last))
+        .where(window)
         .group_by(d.service_id, d.check_name)
         .subquery()
     )
@@ -91,12 +97,8 @@ def uptime_rows(conn: Connection, *, since: float, until: float) -> list[UptimeR
             check=key[1],
             total=sum(t for _, _, t in bars),
             ok=sum(o for _, o, _ in bars),
-            avg_latency_ms=total_ms[key] / n[key] if n[key] else None,
-            p95_latency_ms=(
-                histogram_percentile(buckets[key], 95, lowest=lows[key], highest=highs[key])
-                if n[key]
-                else None
-            ),
+            avg_latency_ms=latency[key][1] / latency[key][0] if key in latency else None,
+            p95_latency_ms=latency[key][2] if key in latency else None,
             last_ok=found.get(key, (None, ""))[0],
             last_detail=found.get(key, (None, ""))[1],
             days=tuple(bars),
