@@ -65,7 +65,7 @@ DeploymentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAuth) -> APIRouter:
     api = APIRouter()
 
-    def record(event: DeployEvent) -> tuple[int, bool]:
+    def record(event: DeployEvent) -> tuple[int, bool, str]:
         try:
             services = {s.name for s in load_catalog(settings.catalog).services}
         except CatalogError as exc:
@@ -75,7 +75,7 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAut
                 404, f"unknown service {event.service!r}: not in {settings.catalog}"
             )
         with engine.begin() as conn:
-            return record_deployment(
+            deployment_id, new = record_deployment(
                 conn,
                 service=event.service,
                 version=event.version,
@@ -84,6 +84,11 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAut
                 committed_at=event.committed_at,
                 deployed_at=datetime.now(UTC),
             )
+            row = get_deployment(conn, deployment_id=deployment_id)
+        # the row's id alone could repeat across stores (a restored or new store numbers from 1
+        # again, while the Prefect server remembers keys): its recording time makes it unique
+        stamp = row["deployed_at"].timestamp() if row else 0.0
+        return deployment_id, new, f"deploy:{deployment_id}:{stamp:.6f}"
 
     @api.post(
         "/hooks/deploy",
@@ -96,7 +101,7 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAut
         ),
     )
     async def deploy(event: DeployEvent) -> DeployAccepted:
-        deployment_id, new = await run_in_threadpool(record, event)
+        deployment_id, new, key = await run_in_threadpool(record, event)
         try:
             run = await runs.start(
                 POST_DEPLOY,
@@ -111,7 +116,7 @@ def router(settings: Settings, engine: Engine, runs: PrefectRuns, auth: TokenAut
                         else {}
                     ),
                 },
-                idempotency_key=f"deploy:{deployment_id}",
+                idempotency_key=key,
                 tags=["deploy-hook", event.service],
             )
         except RunStartError as exc:
