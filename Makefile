@@ -37,7 +37,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 unit: install
 	$(BIN)/pytest tests/unit
