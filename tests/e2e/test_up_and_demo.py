@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.conftest import Recorder, create_pg_database, drop_pg_database, free_port
+from tests.conftest import Recorder, free_port
 
 ROOT = Path(__file__).parents[2]
 CLI = str(Path(sys.executable).parent / "postdeploy")
@@ -255,31 +255,3 @@ def expected_reports() -> set[str]:
 
 def report_files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
-def test_the_demo_on_postgresql_passes_and_writes_the_same_reports(
-    tmp_path: Path, pg_admin_url: str
-) -> None:
-    store = create_pg_database(pg_admin_url)
-    try:
-        env = clean_env(tmp_path, POSTDEPLOY_CATALOG=str(ROOT / "data" / "postdeploy.yaml"))
-        env["POSTDEPLOY_DATABASE_URL"] = store
-        done = subprocess.run(
-            [CLI, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
-        )
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(store)
-        with engine.connect() as conn:
-            kpis = conn.execute(text("SELECT count(*) FROM kpi_snapshot")).scalar_one()
-            results = conn.execute(text("SELECT count(*) FROM check_result")).scalar_one()
-        engine.dispose()
-    finally:
-        drop_pg_database(pg_admin_url, store)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "Traceback" not in done.stdout + done.stderr
-    assert re.search(r"^monthly-maintenance\s+Completed", done.stdout, re.M), done.stdout
-    missing = expected_reports() - report_files(tmp_path / "reports")
-    assert not missing, missing
-    assert kpis > 0 and results > 8000  # the store that was used is the PostgreSQL one
-    assert not (tmp_path / "var" / "demo" / "demo.db").exists()
