@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,4 +117,9 @@ def test_an_unreachable_store_is_retried_then_fails_naming_the_masked_url(
             )
             return [r.run_count for r in runs if r.name.startswith("record-sweep")]
 
-    assert asyncio.run(attempts()) == [3]  # the first try and two retries
+    # the server records task states from events, a moment after the run ends: wait for it
+    deadline, counts = time.monotonic() + 30, asyncio.run(attempts())
+    while counts != [3] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        counts = asyncio.run(attempts())
+    assert counts == [3]  # the first try and two retries
