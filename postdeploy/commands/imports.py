@@ -14,13 +14,23 @@ import_app = typer.Typer(
 )
 
 UrlOpt = Annotated[
-    str | None, typer.Option("--url", help="Store URL [default: POSTDEPLOY_DATABASE_URL].")
+    str | None, typer.Option("--url", help="Store URL (default: POSTDEPLOY_DATABASE_URL).")
 ]
 
 
 @import_app.callback()
 def imports() -> None:
     """Import help-desk and survey exports into the store."""
+
+
+MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="Mapping file (YAML).")]
+SourceOpt = Annotated[
+    str | None, typer.Option(help="Source name, part of the natural key (default: the mapping's).")
+]
+QuarantineOpt = Annotated[
+    Path | None,
+    typer.Option(help="File for rejected rows (default: FILE.rejected.csv beside FILE)."),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -31,14 +41,9 @@ def _fail(message: str) -> typer.Exit:
 @import_app.command("tickets")
 def tickets(
     file: Annotated[Path, typer.Argument(help="CSV, JSON or JSON-lines export.")],
-    mapping: Annotated[Path, typer.Option("--mapping", "-m", help="Mapping file (YAML).")],
-    source: Annotated[
-        str | None, typer.Option(help="Source name, part of the natural key [default: mapping's].")
-    ] = None,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="File for rejected rows [default: FILE.rejected.csv beside FILE]."),
-    ] = None,
+    mapping: MappingOpt,
+    source: SourceOpt = None,
+    quarantine: QuarantineOpt = None,
     url: UrlOpt = None,
 ) -> None:
     """Import tickets: new ones are inserted, known ones (same source and external id) updated;
@@ -80,14 +85,9 @@ def tickets(
 @import_app.command("surveys")
 def surveys(
     file: Annotated[Path, typer.Argument(help="CSV, JSON or JSON-lines survey export.")],
-    mapping: Annotated[Path, typer.Option("--mapping", "-m", help="Mapping file (YAML).")],
-    source: Annotated[
-        str | None, typer.Option(help="Source name, part of the natural key [default: mapping's].")
-    ] = None,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="File for rejected rows [default: FILE.rejected.csv beside FILE]."),
-    ] = None,
+    mapping: MappingOpt,
+    source: SourceOpt = None,
+    quarantine: QuarantineOpt = None,
     url: UrlOpt = None,
 ) -> None:
     """Import survey answers (NPS 0-10, CSAT 1-5, CES 1-7, comment): new responses are

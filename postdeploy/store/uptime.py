@@ -36,7 +36,7 @@ def uptime_rows(conn: Connection, *, since: float, until: float) -> list[UptimeR
         .join(service, service.c.id == d.service_id)
         .where(window)
         .order_by(service.c.name, d.check_name, d.day)
-    ).tuples():
+    ):
         days[(name, check)].append((day, ok, total))
     # latency: the window's days merged in SQL, one row per check
     latency: dict[tuple[str, str], tuple[int, float, float | None]] = {}

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple, Protocol, TextIO
 
 from postdeploy.adapters.importers.mapping import ExportMapping
 
@@ -56,6 +56,25 @@ def columns_in(record: Any, columns: Iterable[str]) -> list[str]:
         except KeyError:
             pass
     return found
+
+
+class MappedColumns(Protocol):
+    def all_columns(self) -> list[str]: ...
+    def required_columns(self) -> list[str]: ...
+
+
+def require_columns(
+    header: list[str] | None, first: Any, mapping: MappedColumns, where: str
+) -> None:
+    """MissingColumns naming every mapped column the export lacks: all of them for a file with
+    a header row, the required ones for records (where optional keys may be absent)."""
+    if header is not None:
+        present, wanted = header, mapping.all_columns()
+    else:
+        present, wanted = columns_in(first, mapping.all_columns()), mapping.required_columns()
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise MissingColumns(where, missing)
 
 
 def records_at(document: Any, path: str | None, where: str) -> list[Any]:

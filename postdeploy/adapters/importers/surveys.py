@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from postdeploy.adapters.importers.exports import (
-    MissingColumns,
     Quarantine,
     cell,
-    columns_in,
     open_rows,
+    require_columns,
 )
 from postdeploy.adapters.importers.mapping import (
     Column,
@@ -180,14 +179,7 @@ class SurveyReader:
             yield response
 
     def _parser(self, first: Any) -> RowParser:
-        if self.header is not None:
-            present, wanted = self.header, self.mapping.all_columns()
-        else:
-            present = columns_in(first, self.mapping.all_columns())
-            wanted = self.mapping.required_columns()
-        missing = [c for c in wanted if c not in present]
-        if missing:
-            raise MissingColumns(self.where, missing)
+        require_columns(self.header, first, self.mapping, self.where)
         return RowParser(self.mapping, self.source, self.header)
 
 

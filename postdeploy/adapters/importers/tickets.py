@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 
 from postdeploy.adapters.importers.exports import (
-    MissingColumns,
     Quarantine,
     cell,
-    columns_in,
     open_rows,
     records_at,
+    require_columns,
 )
 from postdeploy.adapters.importers.mapping import Column, TicketMapping, timestamp_parser, zone
 from postdeploy.domain.tickets import PRIORITIES, STATUSES, EventRow, Ticket, fold
@@ -205,14 +204,7 @@ class TicketReader:
             yield fold(group)
 
     def _parser(self, first: Any) -> ChunkParser:
-        if self.header is not None:
-            present, wanted = self.header, self.mapping.all_columns()
-        else:
-            present = columns_in(first, self.mapping.all_columns())
-            wanted = self.mapping.required_columns()
-        missing = [c for c in wanted if c not in present]
-        if missing:
-            raise MissingColumns(self.where, missing)
+        require_columns(self.header, first, self.mapping, self.where)
         return ChunkParser(self.mapping, self.source, self.header)
 
 
