@@ -488,7 +488,7 @@ def test_a_broken_target_in_a_batch_does_not_change_the_other_outcomes(
     alone, _ = probe(*healthy)
     broken = [
         spec(f"{broken_sample_service}/healthz", "broken"),
-        spec(f"{hanging_server}/healthz", "hangs", timeout_s=0.5),
+        spec(f"{hanging_server}/healthz", "hangs", timeout_s=3),
         spec(f"http://127.0.0.1:{free_port()}/healthz", "refused"),
     ]
     mixed, elapsed = probe(broken[0], healthy[0], broken[1], healthy[1], broken[2])
@@ -497,8 +497,9 @@ def test_a_broken_target_in_a_batch_does_not_change_the_other_outcomes(
     for before in alone:
         after = by_check[before.check]
         assert (after.ok, after.status, after.detail) == (before.ok, before.status, before.detail)
-        assert after.latency_ms is not None and after.latency_ms < 500
+        # answered before the hung probe timed out: nothing waited behind it
+        assert after.latency_ms is not None and after.latency_ms < 3000
     assert by_check["broken"].detail.startswith("HTTP 503")
     assert "timeout" in by_check["hangs"].detail
     assert not by_check["refused"].ok
-    assert elapsed < 2
+    assert elapsed < 3 + 2
