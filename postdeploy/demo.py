@@ -28,7 +28,7 @@ from postdeploy.domain.checks import CheckOutcome
 from postdeploy.domain.kb import demo_resolved_tickets
 from postdeploy.sample_service import make_server
 from postdeploy.settings import get_settings
-from postdeploy.store.checks import record_sweep
+from postdeploy.store.checks import record_sweeps
 from postdeploy.store.deployments import record_deployment
 from postdeploy.store.metrics import Sample, record_samples
 from postdeploy.store.services import sync_services
@@ -176,11 +176,9 @@ def seed(url: str, cat: Catalog, *, days: int = 30) -> int:
         disk = demo_disk([s.name for s in cat.services if s.metrics], days=days, now=now, step=STEP)
         count += record_samples(conn, samples=disk)
         ids = sync_services(conn, services=cat.services)
-        for sweep_id, outcomes in demo_history(cat, days=days, now=time.time()):
-            record_sweep(
-                conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids, thresholds=cat.thresholds()
-            )
-            count += len(outcomes)
+        history = list(demo_history(cat, days=days, now=time.time()))
+        record_sweeps(conn, sweeps=history, ids=ids, thresholds=cat.thresholds())
+        count += sum(len(outcomes) for _, outcomes in history)
     return count
 
 

@@ -20,6 +20,12 @@ def record_results(
 ) -> None:
     """Store a sweep's outcomes and add them to the check_daily rollup; storing the same
     sweep again changes neither."""
+    _insert_results(conn, [(sweep_id, o) for o in outcomes], ids)
+
+
+def _insert_results(
+    conn: Connection, results: Sequence[tuple[str, CheckOutcome]], ids: dict[str, int]
+) -> None:
     rows = [
         {
             "service_id": ids[o.service],
@@ -32,7 +38,7 @@ def record_results(
             "detail": o.detail,
             "cert_expires_at": o.cert_expires_at,
         }
-        for o in outcomes
+        for sweep_id, o in results
     ]
     if not rows:
         return
@@ -150,18 +156,45 @@ def record_sweep(
     thresholds: dict[tuple[str, str], int],
 ) -> list[Transition]:
     """Store a sweep, fold it into check states and record alerts; idempotent per sweep_id."""
-    record_results(conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids)
+    return record_sweeps(conn, sweeps=[(sweep_id, outcomes)], ids=ids, thresholds=thresholds)
+
+
+def record_sweeps(
+    conn: Connection,
+    *,
+    sweeps: Iterable[tuple[str, Sequence[CheckOutcome]]],
+    ids: dict[str, int],
+    thresholds: dict[tuple[str, str], int],
+    batch: int = 20_000,
+) -> list[Transition]:
+    """Sweeps in time order (a history to load, as the demo's) stored as record_sweep would
+    store them one by one: the same results, rollup, states and alerts, in a few batched
+    statements. States are folded in memory and saved once; a check skips a sweep its state
+    has already seen (a retried run)."""
     states = load_states(conn)
-    new_states, transitions = [], []
-    for outcome in sorted(outcomes, key=lambda o: o.ts):
-        previous, last_sweep = states.get((outcome.service, outcome.check), (None, None))
-        if last_sweep == sweep_id:
-            continue  # this sweep was already folded in (a retried task or flow run)
-        threshold = thresholds.get((outcome.service, outcome.check), 1)
-        state, transition = advance(previous, outcome, threshold)
-        new_states.append(state)
-        if transition is not None:
-            transitions.append(transition)
-    save_states(conn, states=new_states, sweep_id=sweep_id, ids=ids)
+    current = {key: state for key, (state, _) in states.items()}
+    last = {key: sweep for key, (_, sweep) in states.items()}
+    pending: list[tuple[str, CheckOutcome]] = []
+    transitions: list[Transition] = []
+    for sweep_id, outcomes in sweeps:
+        pending += [(sweep_id, o) for o in outcomes]
+        for outcome in sorted(outcomes, key=lambda o: o.ts):
+            key = (outcome.service, outcome.check)
+            if last.get(key) == sweep_id:
+                continue  # this sweep was already folded in (a retried task or flow run)
+            state, transition = advance(current.get(key), outcome, thresholds.get(key, 1))
+            current[key], last[key] = state, sweep_id
+            if transition is not None:
+                transitions.append(transition)
+        if len(pending) >= batch:
+            _insert_results(conn, pending, ids)
+            pending = []
+    _insert_results(conn, pending, ids)
+    by_sweep: dict[str, list[CheckState]] = {}
+    for key, seen in last.items():
+        if seen is not None and states.get(key, (None, None))[1] != seen:
+            by_sweep.setdefault(seen, []).append(current[key])
+    for seen, changed in by_sweep.items():
+        save_states(conn, states=changed, sweep_id=seen, ids=ids)
     record_transitions(conn, transitions=transitions)
     return transitions

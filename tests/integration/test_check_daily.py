@@ -1,13 +1,16 @@
 """The check_daily rollup: kept by record_sweep, equal to aggregating check_result directly,
 never double counted by a re-recorded sweep, backfilled by its migration; the uptime report
-read from it matches the results it summarises."""
+read from it matches the results it summarises. A history loaded in bulk (record_sweeps)
+leaves the store as recording it sweep by sweep does."""
 
 from __future__ import annotations
 
 import math
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +19,21 @@ from sqlalchemy import insert, select
 from postdeploy.catalog import Catalog, Check, Service
 from postdeploy.domain.checks import CheckOutcome
 from postdeploy.domain.uptime import DAY, LATENCY_STEP, percentile
-from postdeploy.store.checks import record_sweep
+from postdeploy.store.checks import record_sweep, record_sweeps
 from postdeploy.store.migrate import upgrade
 from postdeploy.store.rollup import aggregate_results, rebuild_daily
-from postdeploy.store.schema import LATENCY_COLUMNS, check_daily, check_result, service
+from postdeploy.store.schema import (
+    LATENCY_COLUMNS,
+    alert,
+    check_daily,
+    check_result,
+    check_state,
+    service,
+)
 from postdeploy.store.services import sync_services
 from postdeploy.store.session import store_transaction
 from postdeploy.store.uptime import has_demo_data, uptime_rows
+from tests.conftest import create_pg_database, drop_pg_database
 
 CATALOG = Catalog(
     services=[
@@ -206,3 +217,67 @@ def test_the_uptime_report_from_the_rollup_matches_the_results(store_url: str) -
         # the documented bound: never below the exact p95, at most one bucket (19%) above
         assert exact <= row.p95_latency_ms <= exact * LATENCY_STEP
         assert (row.last_ok, row.last_detail) == (mine[-1].ok, mine[-1].detail)
+
+
+@pytest.fixture
+def twin_url(store_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second migrated store on the same backend as store_url."""
+    if store_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'twin.db'}"
+        upgrade(url)
+        yield url
+        return
+    admin = request.getfixturevalue("pg_admin_url")
+    url = create_pg_database(admin)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(admin, url)
+
+
+def whole_store(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the sweeps leave, without surrogate ids and write times."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with store_transaction(url) as conn:
+        for table, skip in (
+            (check_result, {"id"}),
+            (check_daily, set()),
+            (check_state, set()),
+            (alert, {"id", "updated_at", "created_at"}),
+        ):
+            cols = [c for c in table.c if c.name not in skip]
+            rows = conn.execute(select(*cols)).all()
+            # sums of latencies may differ in the last bits with the order they were added
+            out[table.name] = sorted(
+                tuple(f"{v:.12g}" if isinstance(v, float) else repr(v) for v in r) for r in rows
+            )
+    return out
+
+
+def test_a_history_loaded_in_bulk_leaves_the_store_as_sweep_by_sweep_does(
+    store_url: str, twin_url: str
+) -> None:
+    sweeps = generated(random.Random(5), 400)
+    one_by_one = []
+    for sweep_id, outcomes in sweeps:
+        with store_transaction(store_url) as conn:
+            ids = sync_services(conn, services=CATALOG.services)
+            one_by_one += record_sweep(
+                conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids,
+                thresholds=CATALOG.thresholds(),
+            )  # fmt: skip
+    with store_transaction(twin_url) as conn:
+        ids = sync_services(conn, services=CATALOG.services)
+        # a small batch, so the results go in over several statements
+        bulk = record_sweeps(conn, sweeps=sweeps, ids=ids, thresholds=CATALOG.thresholds(),
+                             batch=500)  # fmt: skip
+
+    assert bulk == one_by_one
+    assert {t.current for t in bulk} == {"down", "up"}  # outages opened and closed
+    expected = whole_store(store_url)
+    assert all(expected.values()) and expected == whole_store(twin_url)
+
+    with store_transaction(twin_url) as conn:  # the last sweep again, as a retried run
+        again = record_sweeps(conn, sweeps=sweeps[-1:], ids=ids, thresholds=CATALOG.thresholds())
+    assert again == [] and whole_store(twin_url) == expected
