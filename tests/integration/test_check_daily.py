@@ -260,9 +260,9 @@ def test_a_history_loaded_in_bulk_leaves_the_store_as_sweep_by_sweep_does(
 ) -> None:
     sweeps = generated(random.Random(5), 400)
     one_by_one = []
-    for sweep_id, outcomes in sweeps:
-        with store_transaction(store_url) as conn:
-            ids = sync_services(conn, services=CATALOG.services)
+    with store_transaction(store_url) as conn:
+        ids = sync_services(conn, services=CATALOG.services)
+        for sweep_id, outcomes in sweeps:
             one_by_one += record_sweep(
                 conn, sweep_id=sweep_id, outcomes=outcomes, ids=ids,
                 thresholds=CATALOG.thresholds(),
