@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from postdeploy.catalog import CatalogError, load_catalog
 from postdeploy.settings import Settings, get_settings
 from postdeploy.store.engine import StoreUnavailable, mask_url
 
@@ -162,7 +163,8 @@ def run_up(
     say(f"store      {mask_url(settings.database_url)} (migrated)")
     try:
         project = pool.project_dir(settings) if workers else None
-    except pool.WorkerSetupError as exc:
+        services = [s.name for s in load_catalog(settings.catalog).services]
+    except (pool.WorkerSetupError, CatalogError) as exc:
         say(f"error: {exc}")
         return 1
 
@@ -254,6 +256,7 @@ def run_up(
             created = pool.ensure_pool(api_url, env)
             say(f"work pool  {pool.POOL} ({'created' if created else 'exists'}); deploying")
             pool.deploy(env, project)
+            pool.limit_services(api_url, services)
             say(f"deployed   prefect.yaml into {pool.POOL}; start workers with `make worker`")
             deadline = time.monotonic() + 120  # deploying took its own time; start the rest
         for child in (hooks,) if project is not None else (serve, hooks):

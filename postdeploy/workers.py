@@ -74,6 +74,31 @@ def deploy(env: dict[str, str], project: Path, names: list[str] | None = None) -
     prefect(["--no-prompt", "deploy", *which], clean, cwd=project)
 
 
+def limit_services(api_url: str, services: list[str]) -> list[str]:
+    """Give each deployed flow's `service` parameter the catalog's services as its choices,
+    as the served deployments have them (flows/deployments.py): the UI offers a list and the
+    server refuses a run for an unknown service before it starts. prefect.yaml cannot hold
+    them (the catalog is the user's), so they are set on the server after `prefect deploy`.
+    Returns the names of the deployments changed."""
+    changed = []
+    with httpx.Client(base_url=api_url, timeout=10) as client:
+        found = client.post(
+            "/deployments/filter", json={"deployments": {"tags": {"all_": ["postdeploy"]}}}
+        )
+        found.raise_for_status()
+        for deployment in found.json():
+            schema = deployment.get("parameter_openapi_schema") or {}
+            service = schema.get("properties", {}).get("service")
+            if service is None or service.get("enum") == sorted(services):
+                continue
+            service["enum"] = sorted(services)
+            client.patch(
+                f"/deployments/{deployment['id']}", json={"parameter_openapi_schema": schema}
+            ).raise_for_status()
+            changed.append(str(deployment["name"]))
+    return sorted(changed)
+
+
 def worker_env(settings: Settings, api_url: str, project: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(

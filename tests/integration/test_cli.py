@@ -24,13 +24,16 @@ EXAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "data" / "postdeploy.yam
 JSON_KEYS = {"service", "check", "ok", "latency_ms", "status", "detail"}
 
 
-def run(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, *args: str, url: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """Run `postdeploy ARGS` in tmp_path with the store and reports pointed into tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTDEPLOY_")}
     env |= {
         "POSTDEPLOY_DATABASE_URL": url or f"sqlite:///{tmp_path / 'var' / 'store.db'}",
         "POSTDEPLOY_REPORTS_DIR": str(tmp_path / "reports"),
         "COLUMNS": "200",  # rich wraps the table at the terminal width; keep rows on one line
+        **extra,
     }
     return subprocess.run(
         [str(POSTDEPLOY), *args],
@@ -214,6 +217,23 @@ def test_a_bad_catalog_exits_2_naming_the_file_and_the_problem_without_a_traceba
         assert text in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers"]], ids=["served", "workers"])
+def test_up_with_a_bad_catalog_stops_before_starting_anything_and_names_it(
+    tmp_path: Path, workers: list[str]
+) -> None:
+    path = tmp_path / "ops-catalog.yaml"
+    path.write_text(INVALID_FIELD, encoding="utf-8")
+    result = run(
+        tmp_path, "up", "--no-sample", *workers,
+        POSTDEPLOY_CATALOG=str(path), POSTDEPLOY_VAR_DIR=str(tmp_path / "var"),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "error:" in result.stdout and "ops-catalog.yaml" in result.stdout
+    assert "'soon' is not a duration" in result.stdout
+    assert "prefect" not in result.stdout.split("error:")[0]  # nothing was started
+    assert not (tmp_path / "var" / "log" / "prefect-server.log").exists()
 
 
 def test_catalog_validate_accepts_the_example_catalog(tmp_path: Path) -> None:

@@ -121,6 +121,16 @@ def test_a_process_worker_runs_health_checks_from_a_prefect_server_on_postgresql
             [CLI, "worker", "--name", "test-worker"], cwd=tmp_path, env=worker_env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        # the catalog's services are the choices of a `service` parameter, as when served
+        incident = httpx.get(f"{api}/deployments/name/incident-response/incident-response")
+        choices = incident.json()["parameter_openapi_schema"]["properties"]["service"]
+        assert choices.get("enum") == [service], choices
+        refused = httpx.post(
+            f"{api}/deployments/{incident.json()['id']}/create_flow_run",
+            json={"parameters": {"service": "nope", "severity": "low", "summary": "x"}},
+            timeout=10,
+        )
+        assert refused.status_code in (409, 422) and "nope" in refused.text, refused.text
         deployment = httpx.get(f"{api}/deployments/name/health-check/health-check").json()
         created = httpx.post(
             f"{api}/deployments/{deployment['id']}/create_flow_run",
