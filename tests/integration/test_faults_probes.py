@@ -50,7 +50,7 @@ def test_each_fault_is_a_failed_check_naming_it_within_the_timeout(
 
     assert not outcome.ok
     assert outcome.detail == detail
-    assert elapsed < 0.5 + 1.0  # the timeout, plus scheduling slack on a busy machine
+    assert elapsed < 0.5 + 1.5  # the timeout, plus scheduling slack on a busy machine
 
 
 def test_a_200_whose_body_is_cut_short_fails_even_without_a_keyword(
