@@ -13,6 +13,12 @@ median.
 
     .venv/bin/python benchmarks/loghub_ga.py [--reps 7]
 
+Generality check on other systems (GA only, same configuration): every `*_structured.csv`
+below DIR (e.g. a checkout of logpai/loghub: its other eight systems), mined from the
+`Content` column and scored against `EventId`:
+
+    .venv/bin/python benchmarks/loghub_ga.py --structured DIR
+
 Needs drain3 (benchmark only): .venv/bin/pip install --no-deps drain3 jsonpickle
 """
 
@@ -99,13 +105,39 @@ def cpu_seconds(
     return time.process_time() - start
 
 
+def structured(folder: Path) -> int:
+    """GA of both miners on every Loghub structured CSV below folder (messages as given)."""
+    ga = load_scorer()
+    files = sorted(folder.rglob("*_structured.csv"))
+    if not files:
+        sys.exit(f"no *_structured.csv below {folder}")
+    print("| file | lines | GA postdeploy | GA Drain3 |")
+    print("|---|---:|---:|---:|")
+    scores = []
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [(r["Content"], r["EventId"]) for r in csv.DictReader(handle)]
+        messages, truth = [m for m, _ in rows], [e for _, e in rows]
+        pair = ga(truth, postdeploy_miner()(messages)), ga(truth, drain3_miner()(messages))
+        scores.append(pair)
+        print(f"| {path.name} | {len(rows):,} | {pair[0]:.4f} | {pair[1]:.4f} |")
+    mean = [statistics.fmean(s[i] for s in scores) for i in (0, 1)]
+    print(f"| **mean** | | **{mean[0]:.4f}** | {mean[1]:.4f} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=7, help="timed repetitions per miner")
+    parser.add_argument(
+        "--structured", type=Path, help="GA only, on every *_structured.csv below this folder"
+    )
     args = parser.parse_args()
     if importlib.util.find_spec("drain3") is None:
         sys.exit("drain3 is needed: .venv/bin/pip install --no-deps drain3 jsonpickle")
     logging.getLogger("drain3").setLevel(logging.WARNING)
+    if args.structured is not None:
+        return structured(args.structured)
     ga = load_scorer()
     formats = json.loads((LOGHUB / "formats.json").read_text())
 
