@@ -6,7 +6,10 @@ writes their alerts where the scorer expects them (DETECTIONS/<category>/<prefix
 in a temporary folder unless --keep), runs ../shared/eval/score_nab.py on each and prints
 both scores, a per-file breakdown and the detector time per 10,000 points.
 
-    .venv/bin/python benchmarks/nab_score.py [--keep DIR]
+    .venv/bin/python benchmarks/nab_score.py [--keep DIR] [--nab DIR]
+
+--nab scores another folder in NAB's layout (data/<category>/*.csv and windows.json or
+labels/combined_windows.json, e.g. a checkout of numenta/NAB) with the same configuration.
 """
 
 from __future__ import annotations
@@ -70,10 +73,19 @@ def read(path: Path) -> tuple[list[str], list[float]]:
     return [r["timestamp"] for r in rows], [float(r["value"]) for r in rows]
 
 
-def run(name: str, alerts_of: Detect, out: Path) -> tuple[float, int]:
-    """Write `name`_ detections for every NAB file; return detector seconds and points."""
+def windows_of(nab: Path) -> dict[str, list[list[str]]]:
+    """Labelled windows of the files present under nab/data."""
+    found = nab / "windows.json"
+    if not found.exists():
+        found = nab / "labels" / "combined_windows.json"
+    labels: dict[str, list[list[str]]] = json.loads(found.read_text())
+    return {rel: spans for rel, spans in labels.items() if (nab / "data" / rel).exists()}
+
+
+def run(name: str, alerts_of: Detect, out: Path, nab: Path) -> tuple[float, int]:
+    """Write `name`_ detections for every labelled file; return detector seconds and points."""
     seconds, points = 0.0, 0
-    for data in sorted((NAB / "data").glob("*/*.csv")):
+    for data in (nab / "data" / rel for rel in sorted(windows_of(nab))):
         timestamps, values = read(data)
         start = time.perf_counter()
         flags = alerts_of(values)
@@ -86,9 +98,9 @@ def run(name: str, alerts_of: Detect, out: Path) -> tuple[float, int]:
     return seconds, points
 
 
-def score(name: str, out: Path) -> str:
+def score(name: str, out: Path, nab: Path) -> str:
     done = subprocess.run(
-        [sys.executable, str(SCORER), str(NAB), str(out), "--prefix", f"{name}_"],
+        [sys.executable, str(SCORER), str(nab), str(out), "--prefix", f"{name}_"],
         capture_output=True,
         text=True,
         check=True,
@@ -96,17 +108,17 @@ def score(name: str, out: Path) -> str:
     return done.stdout.strip()
 
 
-def breakdown(names: list[str], out: Path) -> None:
+def breakdown(names: list[str], out: Path, nab: Path) -> None:
     """Per-file raw score (TP/FN/FP contributions) from the scorer's own score_file."""
     spec = importlib.util.spec_from_file_location("score_nab", SCORER)
     assert spec and spec.loader
     scorer: ModuleType = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)
-    windows = json.loads((NAB / "windows.json").read_text())
+    windows = windows_of(nab)
     print(f"\n| file | windows | {' | '.join(f'{n} detected, alerts, raw' for n in names)} |")
     print(f"|---|---:|{'---:|' * len(names)}")
     for rel, spans in sorted(windows.items()):
-        timestamps, _ = read(NAB / "data" / rel)
+        timestamps, _ = read(nab / "data" / rel)
         spans = [(a.split(".")[0], b.split(".")[0]) for a, b in spans]
         cells = []
         for name in names:
@@ -121,6 +133,7 @@ def breakdown(names: list[str], out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the detections here and keep them")
+    parser.add_argument("--nab", type=Path, default=NAB, help="a folder in NAB's layout")
     args = parser.parse_args()
     if not SCORER.exists():
         print(f"scorer not found: {SCORER}", file=sys.stderr)
@@ -129,10 +142,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         out = args.keep or Path(scratch)
         for name, alerts_of in detectors.items():
-            seconds, points = run(name, alerts_of, out)
+            seconds, points = run(name, alerts_of, out, args.nab)
             print(f"== {name}: {points} points, {1e7 * seconds / points:.0f} ms per 10,000 points")
-            print(score(name, out))
-        breakdown(list(detectors), out)
+            print(score(name, out, args.nab))
+        breakdown(list(detectors), out, args.nab)
     print(f"\nconfiguration: {DetectorConfig()}")
     return 0
 
