@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,14 +36,19 @@ def run(
         "COLUMNS": "200",  # rich wraps the table at the terminal width; keep rows on one line
         **extra,
     }
-    return subprocess.run(
-        [str(POSTDEPLOY), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # a session of its own, so a command that overruns (a regressed `up`) is killed with
+    # every process it started, not left serving on this machine's ports
+    proc = subprocess.Popen(
+        [str(POSTDEPLOY), *args], cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def write_catalog(tmp_path: Path, services: dict[str, str], name: str = "catalog.yaml") -> Path:
