@@ -122,10 +122,17 @@ def worker_argv(pool: str = POOL, name: str | None = None, limit: int | None = N
 
 
 def preflight(settings: Settings, api_url: str, pool: str = POOL) -> None:
-    """Fail before starting a worker that could only fail its runs: name what is missing."""
+    """Fail before starting a worker that could only fail its runs: name what is missing.
+    Then give the deployments' `service` parameters this catalog's services as choices, so
+    deployments made by hand (`prefect deploy --all`) get them too."""
+    from postdeploy.catalog import CatalogError, load_catalog
     from postdeploy.store.engine import StoreUnavailable, mask_url
     from postdeploy.store.migrate import current_revision, head_revision
 
+    try:
+        services = [s.name for s in load_catalog(settings.catalog).services]
+    except CatalogError as exc:
+        raise WorkerSetupError(str(exc)) from None
     try:
         healthy = httpx.get(f"{api_url}/health", timeout=10).status_code == 200
     except httpx.HTTPError as exc:
@@ -149,6 +156,10 @@ def preflight(settings: Settings, api_url: str, pool: str = POOL) -> None:
             f"store {mask_url(settings.database_url)} is at revision {current}, not {head}: "
             "run `postdeploy db upgrade` (`postdeploy up` does it)"
         )
+    try:
+        limit_services(api_url, services)
+    except httpx.HTTPError as exc:
+        raise WorkerSetupError(f"{api_url}: setting the service choices failed: {exc}") from None
 
 
 def run_worker(

@@ -117,13 +117,28 @@ def test_a_process_worker_runs_health_checks_from_a_prefect_server_on_postgresql
     lines: list[str] = []
     try:
         read_until_ready(up, lines, timeout=300)
+        # the catalog's services are the choices of a `service` parameter, as when served
+        incident = httpx.get(f"{api}/deployments/name/incident-response/incident-response")
+        schema = incident.json()["parameter_openapi_schema"]
+        assert schema["properties"]["service"].get("enum") == [service], schema
+        # as a deployment made by hand has it; the worker starting below sets the choices again
+        del schema["properties"]["service"]["enum"]
+        cleared = httpx.patch(
+            f"{api}/deployments/{incident.json()['id']}",
+            json={"parameter_openapi_schema": schema}, timeout=10,
+        )  # fmt: skip
+        assert cleared.status_code == 204, cleared.text
         worker = subprocess.Popen(
             [CLI, "worker", "--name", "test-worker"], cwd=tmp_path, env=worker_env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        # the catalog's services are the choices of a `service` parameter, as when served
-        incident = httpx.get(f"{api}/deployments/name/incident-response/incident-response")
-        choices = incident.json()["parameter_openapi_schema"]["properties"]["service"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            again = httpx.get(f"{api}/deployments/name/incident-response/incident-response")
+            if again.json()["parameter_openapi_schema"]["properties"]["service"].get("enum"):
+                break
+            time.sleep(0.5)
+        choices = again.json()["parameter_openapi_schema"]["properties"]["service"]
         assert choices.get("enum") == [service], choices
         refused = httpx.post(
             f"{api}/deployments/{incident.json()['id']}/create_flow_run",
@@ -191,6 +206,15 @@ def test_a_worker_without_a_reachable_prefect_api_refuses_to_start_and_says_why(
     done = subprocess.run([CLI, "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"Prefect API {api} unreachable" in done.stderr
+
+
+def test_a_worker_with_a_bad_catalog_refuses_to_start_and_names_it(tmp_path: Path) -> None:
+    catalog = tmp_path / "ops-catalog.yaml"
+    catalog.write_text("services: [\n", encoding="utf-8")
+    env = base_env(tmp_path, POSTDEPLOY_CATALOG=str(catalog))
+    done = subprocess.run([CLI, "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "ops-catalog.yaml" in done.stderr and "not valid YAML" in done.stderr
 
 
 def test_a_worker_outside_a_checkout_names_the_setting_to_fix(tmp_path: Path) -> None:
