@@ -238,6 +238,17 @@ def agree(a: dict[str, float | None], b: dict[str, float | None]) -> list[str]:
     return bad
 
 
+def ensure_store(path: Path, tickets: int, checks: int) -> None:
+    """Generate the store at path unless it exists (--db reuses one across benchmarks)."""
+    if path.exists():
+        return
+    started = time.perf_counter()
+    generate(path, tickets, checks)
+    took, size = time.perf_counter() - started, path.stat().st_size / 1e9
+    print(f"generated {tickets:,} tickets and {checks:,} check results in {took:.0f} s", end="")
+    print(f" ({size:.2f} GB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -251,12 +262,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "store.db"
-        if not path.exists():
-            started = time.perf_counter()
-            generate(path, args.tickets, args.checks)
-            took = time.perf_counter() - started
-            print(f"generated {args.tickets:,} tickets and {args.checks:,} check results in "
-                  f"{took:.0f} s ({path.stat().st_size / 1e9:.2f} GB)")  # fmt: skip
+        ensure_store(path, args.tickets, args.checks)
         results: dict[str, list[dict[str, Any]]] = {"postdeploy": [], "pandas": []}
         for _ in range(args.runs):
             for name in results:

@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kpi_quarter import Q3, generate  # noqa: E402
+from kpi_quarter import Q3, ensure_store  # noqa: E402
 
 
 def side(path: Path) -> None:
@@ -69,11 +69,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "store.db"
-        if not path.exists():
-            started = time.perf_counter()
-            generate(path, args.tickets, args.checks)
-            print(f"generated {args.tickets:,} tickets and {args.checks:,} check results in "
-                  f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+        ensure_store(path, args.tickets, args.checks)
         runs = [run(path) for _ in range(args.runs)]
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
               f"{args.runs} runs, medians")  # fmt: skip
